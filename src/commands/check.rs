@@ -1,0 +1,110 @@
+//! `wallet check-db` and `wallet check-ledger`: read-only checks an operator runs
+//! against a live database. Non-zero exit when something is off.
+
+use std::process::ExitCode;
+
+use crate::config::Settings;
+use crate::db;
+
+/// The enterprise profile as `SHOW` prints each value (60s prints as 1min).
+pub const ENTERPRISE_PROFILE: &[(&str, &str)] = &[
+    ("max_connections", "1000"),
+    ("shared_buffers", "2GB"),
+    ("work_mem", "32MB"),
+    ("maintenance_work_mem", "256MB"),
+    ("effective_cache_size", "16GB"),
+    ("wal_buffers", "64MB"),
+    ("wal_writer_delay", "100ms"),
+    ("commit_delay", "2000"),
+    ("max_wal_size", "8GB"),
+    ("checkpoint_timeout", "30min"),
+    ("autovacuum_max_workers", "10"),
+    ("autovacuum_naptime", "15s"),
+    ("autovacuum_vacuum_cost_delay", "0"),
+    ("autovacuum_vacuum_cost_limit", "4000"),
+    ("max_locks_per_transaction", "512"),
+    ("max_pred_locks_per_transaction", "128"),
+    ("statement_timeout", "1min"),
+    ("lock_timeout", "30s"),
+    ("synchronous_commit", "on"),
+];
+
+pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let pool = db::single_connection_pool(&settings.database.url)?;
+    let client = db::acquire(&pool).await?;
+    let names: Vec<&str> = ENTERPRISE_PROFILE.iter().map(|(n, _)| *n).collect();
+    let actual = db::health::settings(&client, &names).await?;
+    let mut differing = 0;
+    println!("{:<34} {:>10} {:>10}  status", "setting", "expected", "actual");
+    for (name, expected) in ENTERPRISE_PROFILE {
+        let value = actual
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("(missing)");
+        let ok = value == *expected;
+        differing += usize::from(!ok);
+        println!(
+            "{:<34} {:>10} {:>10}  {}",
+            name,
+            expected,
+            value,
+            if ok { "ok" } else { "DIFFERS" }
+        );
+    }
+    let m = db::health::monitoring(&client).await?;
+    let hit_ratio = if m.buffer_hits + m.buffer_reads > 0 {
+        100.0 * m.buffer_hits as f64 / (m.buffer_hits + m.buffer_reads) as f64
+    } else {
+        100.0
+    };
+    println!();
+    println!("server version                     {}", m.server_version);
+    println!(
+        "connections                        {} open, {} active = {:.1}% of max_connections {}",
+        m.connections,
+        m.active_connections,
+        100.0 * m.active_connections as f64 / m.max_connections.max(1) as f64,
+        m.max_connections
+    );
+    println!(
+        "shared-buffer hit ratio            {hit_ratio:.2}% ({} hits, {} reads)",
+        m.buffer_hits, m.buffer_reads
+    );
+    match m.wal_bytes {
+        Some(bytes) => println!("WAL bytes written                  {bytes}"),
+        None => println!("WAL bytes written                  (pg_stat_wal unavailable)"),
+    }
+    println!("lock waits (ungranted locks now)   {}", m.lock_waits);
+    println!("deadlocks since stats reset        {}", m.deadlocks);
+    println!("recovery conflicts                 {}", m.serialization_conflicts);
+    println!("autovacuum runs per table:");
+    for (table, vacuums, analyzes, dead) in &m.tables {
+        println!("  {table:<32} autovacuum {vacuums:>5}  autoanalyze {analyzes:>5}  dead tuples {dead}");
+    }
+    println!();
+    if differing == 0 {
+        println!("profile: every enterprise setting matches");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("profile: {differing} setting(s) differ from the enterprise profile");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let pool = db::single_connection_pool(&settings.database.url)?;
+    let client = db::acquire(&pool).await?;
+    let discrepancies = db::health::reconcile(&client).await?;
+    if discrepancies.is_empty() {
+        println!("ledger: every balance equals the sum of its ledger entries");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<40} {:<12} {:>20} {:>20}", "player", "category", "balance", "ledger sum");
+    for d in &discrepancies {
+        let balance = d.balance.map(|b| b.to_string()).unwrap_or_else(|| "(no row)".into());
+        println!("{:<40} {:<12} {:>20} {:>20}", d.player_id, d.category, balance, d.ledger_sum);
+    }
+    println!("ledger: {} balance(s) do not reconcile (amounts in minor units)", discrepancies.len());
+    Ok(ExitCode::FAILURE)
+}

@@ -1,0 +1,289 @@
+//! Typed settings, layered from built-in defaults, a config file, an environment file and
+//! `WALLET__SECTION__KEY` environment variables, and validated at start-up.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::domain::{Categories, Currencies};
+
+/// The defaults every deployment starts from (`config/default.toml`, built in).
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Credentials published in the API contract; refused in production.
+const DEMO_PROVIDER_SECRETS: [&str; 2] = ["demo-secret", "demo2-secret"];
+const DEMO_OPERATOR_TOKENS: [&str; 2] = ["demo-operator-token", "demo-viewer-token"];
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub env: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub ledger: LedgerSettings,
+    pub log: LogSettings,
+    pub currencies: BTreeMap<String, u32>,
+    pub providers: Vec<ProviderSettings>,
+    pub operator_tokens: Vec<OperatorToken>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub request_timeout_ms: u64,
+    pub shutdown_grace_ms: u64,
+    pub concurrency_max: usize,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_max_size: usize,
+    pub acquire_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    pub connection_uses_max: u64,
+    pub connect_timeout_ms: u64,
+    pub migrate_on_start: bool,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &"<redacted>")
+            .field("pool_max_size", &self.pool_max_size)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerSettings {
+    pub category_order: Vec<String>,
+    pub serialization_retries_max: u32,
+    pub retry_backoff_base_ms: u64,
+    pub retry_backoff_max_ms: u64,
+    pub correlation_wait_ms: u64,
+    pub correlation_waiters_max: usize,
+    pub player_queue_max: usize,
+    pub stale_round_age_secs: u64,
+    pub stale_round_sweep_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+    pub filter: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct ProviderSettings {
+    pub id: String,
+    pub secret: String,
+    #[serde(default)]
+    pub allowed_networks: Vec<IpNet>,
+}
+
+impl std::fmt::Debug for ProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderSettings")
+            .field("id", &self.id)
+            .field("secret", &"<redacted>")
+            .field("allowed_networks", &self.allowed_networks)
+            .finish()
+    }
+}
+
+#[derive(Clone, Deserialize)]
+pub struct OperatorToken {
+    pub token: String,
+    pub role: Role,
+}
+
+impl std::fmt::Debug for OperatorToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorToken")
+            .field("token", &"<redacted>")
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Operator,
+    Viewer,
+}
+
+impl Settings {
+    /// Loads the layers in order: built-in defaults, the file `config_file` (or
+    /// `WALLET_CONFIG`), the environment file (`WALLET_ENV_FILE`, default `.env`, if
+    /// present), then `WALLET__*` variables. Validates the result.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
+        let env_file = std::env::var_os("WALLET_ENV_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".env"));
+        if env_file.exists() {
+            dotenvy::from_path(&env_file).map_err(|e| {
+                anyhow::anyhow!("cannot read environment file {}: {e}", env_file.display())
+            })?;
+        }
+        let file = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("WALLET_CONFIG").map(PathBuf::from));
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Some(file) = &file {
+            if !file.exists() {
+                anyhow::bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("WALLET__").split("__"));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.validate().map_err(|problems| {
+            anyhow::anyhow!("invalid configuration:\n  - {}", problems.join("\n  - "))
+        })?;
+        Ok(settings)
+    }
+
+    /// Every problem with the settings, one sentence each.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, problem: &str| {
+            if !ok {
+                problems.push(problem.to_owned());
+            }
+        };
+        let s = &self.server;
+        check(s.body_limit_bytes >= 1024, "server.body_limit_bytes must be at least 1024");
+        check(s.request_timeout_ms >= 100, "server.request_timeout_ms must be at least 100");
+        check(s.concurrency_max >= 1, "server.concurrency_max must be at least 1");
+        let d = &self.database;
+        check(
+            (1..=10_000).contains(&d.pool_max_size),
+            "database.pool_max_size must be between 1 and 10000",
+        );
+        check(d.acquire_timeout_ms >= 1, "database.acquire_timeout_ms must be positive");
+        check(d.idle_timeout_ms >= 1000, "database.idle_timeout_ms must be at least 1000");
+        check(d.statement_timeout_ms >= 100, "database.statement_timeout_ms must be at least 100");
+        check(d.connection_uses_max >= 1, "database.connection_uses_max must be at least 1");
+        check(d.connect_timeout_ms >= 100, "database.connect_timeout_ms must be at least 100");
+        check(
+            d.url.parse::<tokio_postgres::Config>().is_ok(),
+            "database.url is not a valid PostgreSQL connection string",
+        );
+        let l = &self.ledger;
+        let unique: HashSet<&String> = l.category_order.iter().collect();
+        check(
+            unique.len() == l.category_order.len(),
+            "ledger.category_order has a duplicate category",
+        );
+        check(
+            l.category_order.iter().any(|c| c == crate::domain::category::CASH),
+            "ledger.category_order must include \"cash\"",
+        );
+        check(
+            l.category_order.iter().all(|c| is_name(c) && c != "total"),
+            "ledger.category_order entries must be short names of [a-z0-9_] other than \"total\"",
+        );
+        check(l.serialization_retries_max <= 100, "ledger.serialization_retries_max must be at most 100");
+        check(
+            l.retry_backoff_base_ms >= 1 && l.retry_backoff_base_ms <= l.retry_backoff_max_ms,
+            "ledger.retry_backoff_base_ms must be at least 1 and at most ledger.retry_backoff_max_ms",
+        );
+        check(l.correlation_wait_ms <= 60_000, "ledger.correlation_wait_ms must be at most 60000");
+        check(l.correlation_waiters_max >= 1, "ledger.correlation_waiters_max must be at least 1");
+        check(l.player_queue_max >= 1, "ledger.player_queue_max must be at least 1");
+        check(l.stale_round_age_secs >= 60, "ledger.stale_round_age_secs must be at least 60");
+        check(
+            l.stale_round_sweep_interval_secs >= 1,
+            "ledger.stale_round_sweep_interval_secs must be at least 1",
+        );
+        check(
+            ["", "json", "pretty"].contains(&self.log.format.as_str()),
+            "log.format must be \"json\", \"pretty\" or empty",
+        );
+        check(!self.currencies.is_empty(), "currencies must list at least one currency");
+        for (code, scale) in &self.currencies {
+            check(
+                code.len() >= 3 && code.len() <= 8 && code.bytes().all(|b| b.is_ascii_uppercase()),
+                &format!("currency code {code:?} must be 3 to 8 upper-case letters"),
+            );
+            check(*scale <= 12, &format!("currency {code} has a scale above 12"));
+        }
+        let mut provider_ids = HashSet::new();
+        for p in &self.providers {
+            check(is_name(&p.id) || is_provider_id(&p.id), &format!("provider id {:?} must be 1-64 characters of [A-Za-z0-9_.-]", p.id));
+            check(provider_ids.insert(p.id.clone()), &format!("provider {} is listed twice", p.id));
+            check(p.secret.len() >= 8, &format!("provider {} needs a secret of at least 8 characters", p.id));
+        }
+        let mut tokens = HashSet::new();
+        for t in &self.operator_tokens {
+            check(t.token.len() >= 16, "every operator token must be at least 16 characters");
+            check(tokens.insert(t.token.clone()), "an operator token is listed twice");
+        }
+        if self.env == Environment::Production {
+            check(
+                !self.providers.iter().any(|p| DEMO_PROVIDER_SECRETS.contains(&p.secret.as_str())),
+                "production mode refuses the demo provider secrets from the API contract",
+            );
+            check(
+                !self.operator_tokens.iter().any(|t| DEMO_OPERATOR_TOKENS.contains(&t.token.as_str())),
+                "production mode refuses the demo operator tokens from the API contract",
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn categories(&self) -> Categories {
+        Categories::new(self.ledger.category_order.clone())
+    }
+
+    pub fn currencies(&self) -> Currencies {
+        Currencies::new(self.currencies.clone())
+    }
+
+    pub fn json_logs(&self) -> bool {
+        match self.log.format.as_str() {
+            "json" => true,
+            "pretty" => false,
+            _ => self.env == Environment::Production,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms)
+    }
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn is_provider_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+}

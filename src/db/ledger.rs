@@ -1,0 +1,284 @@
+//! The append-only ledger of money movements and the idempotency record of every call.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{Client, DbError};
+use crate::domain::{Amount, Split};
+
+/// One ledger row as stored.
+#[derive(Debug, Clone)]
+pub struct LedgerRow {
+    pub id: Uuid,
+    pub provider_id: String,
+    pub transaction_id: String,
+    pub player_id: String,
+    pub kind: String,
+    pub win_kind: Option<String>,
+    pub amount: Amount,
+    pub currency: String,
+    pub split: Split,
+    pub balance_after: Split,
+    pub round_id: Option<String>,
+    pub game_id: Option<String>,
+    pub session_id: Option<Uuid>,
+    pub reference_id: Option<Uuid>,
+    pub reference_transaction_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A ledger row about to be written.
+#[derive(Debug, Clone)]
+pub struct NewLedgerRow<'a> {
+    pub id: Uuid,
+    pub provider_id: &'a str,
+    pub transaction_id: &'a str,
+    pub player_id: &'a str,
+    pub kind: &'a str,
+    pub win_kind: Option<&'a str>,
+    pub amount: Amount,
+    pub currency: &'a str,
+    pub split: &'a Split,
+    pub balance_after: &'a Split,
+    pub round_id: Option<&'a str>,
+    pub game_id: Option<&'a str>,
+    pub session_id: Option<Uuid>,
+    pub reference_id: Option<Uuid>,
+    pub reference_transaction_id: Option<&'a str>,
+}
+
+/// A recorded outcome of a money call.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub fingerprint: Vec<u8>,
+    pub status_code: u16,
+    pub response: Value,
+}
+
+const COLUMNS: &str = "id, provider_id, transaction_id, player_id, kind, win_kind, amount, \
+     currency, split, balance_after, round_id, game_id, session_id, reference_id, \
+     reference_transaction_id, created_at";
+
+fn split_from_json(value: Value) -> Split {
+    serde_json::from_value::<std::collections::BTreeMap<String, i64>>(value)
+        .expect("ledger splits are objects of integers")
+        .into_iter()
+        .map(|(k, v)| (k, Amount(v)))
+        .collect()
+}
+
+fn split_to_json(split: &Split) -> Value {
+    Value::Object(
+        split
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.0)))
+            .collect(),
+    )
+}
+
+fn from_row(row: &Row) -> LedgerRow {
+    LedgerRow {
+        id: row.get(0),
+        provider_id: row.get(1),
+        transaction_id: row.get(2),
+        player_id: row.get(3),
+        kind: row.get(4),
+        win_kind: row.get(5),
+        amount: Amount(row.get(6)),
+        currency: row.get(7),
+        split: split_from_json(row.get(8)),
+        balance_after: split_from_json(row.get(9)),
+        round_id: row.get(10),
+        game_id: row.get(11),
+        session_id: row.get(12),
+        reference_id: row.get(13),
+        reference_transaction_id: row.get(14),
+        created_at: row.get(15),
+    }
+}
+
+pub async fn insert(client: &Client, row: &NewLedgerRow<'_>) -> Result<(), DbError> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "INSERT INTO transactions ({}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())",
+            COLUMNS
+        ))
+        .await?;
+    client
+        .execute(
+            &stmt,
+            &[
+                &row.id,
+                &row.provider_id,
+                &row.transaction_id,
+                &row.player_id,
+                &row.kind,
+                &row.win_kind,
+                &row.amount.0,
+                &row.currency,
+                &split_to_json(row.split),
+                &split_to_json(row.balance_after),
+                &row.round_id,
+                &row.game_id,
+                &row.session_id,
+                &row.reference_id,
+                &row.reference_transaction_id,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The recorded outcome of `(provider, transaction_id)`, if any.
+pub async fn find_recorded(
+    client: &Client,
+    provider_id: &str,
+    transaction_id: &str,
+) -> Result<Option<Recorded>, DbError> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT fingerprint, status_code, response FROM idempotency_keys \
+             WHERE provider_id = $1 AND transaction_id = $2",
+        )
+        .await?;
+    let row = client
+        .query_opt(&stmt, &[&provider_id, &transaction_id])
+        .await?;
+    Ok(row.map(|r| Recorded {
+        fingerprint: r.get(0),
+        status_code: r.get::<_, i16>(1) as u16,
+        response: r.get(2),
+    }))
+}
+
+pub async fn record(
+    client: &Client,
+    provider_id: &str,
+    transaction_id: &str,
+    outcome: &Recorded,
+) -> Result<(), DbError> {
+    let stmt = client
+        .prepare_cached(
+            "INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, status_code, response) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .await?;
+    client
+        .execute(
+            &stmt,
+            &[
+                &provider_id,
+                &transaction_id,
+                &outcome.fingerprint,
+                &(outcome.status_code as i16),
+                &outcome.response,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// One transaction by the provider's id.
+pub async fn find(
+    client: &Client,
+    provider_id: &str,
+    transaction_id: &str,
+) -> Result<Option<LedgerRow>, DbError> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND transaction_id = $2"
+        ))
+        .await?;
+    let row = client
+        .query_opt(&stmt, &[&provider_id, &transaction_id])
+        .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+/// Every row of a provider's round, oldest first.
+pub async fn round_rows(
+    client: &Client,
+    provider_id: &str,
+    round_id: &str,
+) -> Result<Vec<LedgerRow>, DbError> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = $2 ORDER BY id"
+        ))
+        .await?;
+    let rows = client.query(&stmt, &[&provider_id, &round_id]).await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Every row of the round that `transaction_id` belongs to, oldest first.
+pub async fn round_rows_of(
+    client: &Client,
+    provider_id: &str,
+    transaction_id: &str,
+) -> Result<Vec<LedgerRow>, DbError> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = \
+             (SELECT round_id FROM transactions WHERE provider_id = $1 AND transaction_id = $2) \
+             ORDER BY id"
+        ))
+        .await?;
+    let rows = client.query(&stmt, &[&provider_id, &transaction_id]).await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Whether a rollback of `transaction_id` was recorded (a tombstone if the id was
+/// never seen as a bet).
+pub async fn rollback_exists(
+    client: &Client,
+    provider_id: &str,
+    transaction_id: &str,
+) -> Result<bool, DbError> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM transactions WHERE provider_id = $1 \
+             AND reference_transaction_id = $2 AND kind = 'rollback')",
+        )
+        .await?;
+    Ok(client
+        .query_one(&stmt, &[&provider_id, &transaction_id])
+        .await?
+        .get(0))
+}
+
+/// The latest bet of a session and game that no win or rollback references yet.
+pub async fn latest_unsettled_bet(
+    client: &Client,
+    session_id: Uuid,
+    game_id: &str,
+) -> Result<Option<LedgerRow>, DbError> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM transactions t WHERE session_id = $1 AND kind = 'bet' \
+             AND game_id = $2 AND NOT EXISTS (SELECT 1 FROM transactions s \
+             WHERE s.reference_id = t.id) ORDER BY id DESC LIMIT 1"
+        ))
+        .await?;
+    let row = client.query_opt(&stmt, &[&session_id, &game_id]).await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+/// A page of a player's transactions, newest first, strictly older than `before`.
+pub async fn list_for_player(
+    client: &Client,
+    player_id: &str,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<LedgerRow>, DbError> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM transactions WHERE player_id = $1 \
+             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        ))
+        .await?;
+    let rows = client.query(&stmt, &[&player_id, &before, &limit]).await?;
+    Ok(rows.iter().map(from_row).collect())
+}

@@ -1,0 +1,160 @@
+//! The only place with SQL: pool construction, migrations, and one module per table
+//! family. Functions take a client and leave transaction boundaries to the caller.
+
+pub mod health;
+pub mod ledger;
+pub mod players;
+pub mod rounds;
+pub mod sessions;
+
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::{
+    HookError, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+use crate::config::DatabaseSettings;
+
+pub use deadpool_postgres::Client;
+
+/// Embedded migrations from `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Why a database call failed, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("database: {0}")]
+    Pg(#[from] tokio_postgres::Error),
+}
+
+impl DbError {
+    /// SERIALIZABLE conflicts and deadlocks: the whole transaction may be run again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.sqlstate(), Some(s) if *s == SqlState::T_R_SERIALIZATION_FAILURE || *s == SqlState::T_R_DEADLOCK_DETECTED)
+    }
+
+    /// A unique key already taken by a transaction that committed meanwhile.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self.sqlstate(), Some(s) if *s == SqlState::UNIQUE_VIOLATION)
+    }
+
+    pub fn sqlstate(&self) -> Option<&SqlState> {
+        match self {
+            DbError::Pg(e) => e.code(),
+            DbError::Pool(_) => None,
+        }
+    }
+}
+
+/// Builds the pool: connections are made lazily, carry the statement timeout, are
+/// retired after `connection_uses_max` checkouts, and are closed after sitting idle
+/// for `idle_timeout_ms` (by [`close_idle_connections`]).
+pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    let mut pg: tokio_postgres::Config = settings.url.parse()?;
+    pg.application_name("wallet");
+    pg.connect_timeout(Duration::from_millis(settings.connect_timeout_ms));
+    pg.options(format!(
+        "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+        settings.statement_timeout_ms, settings.statement_timeout_ms
+    ));
+    let manager = Manager::from_config(
+        pg,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let uses_max = settings.connection_uses_max;
+    let pool = Pool::builder(manager)
+        .max_size(settings.pool_max_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(settings.acquire_timeout()))
+        .create_timeout(Some(Duration::from_millis(settings.connect_timeout_ms)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .pre_recycle(deadpool_postgres::Hook::sync_fn(move |_, m| {
+            // recycle_count counts returns to the pool: uses beyond the first.
+            if m.recycle_count as u64 + 1 >= uses_max {
+                metrics::counter!("wallet_db_connections_retired_total", "reason" => "uses").increment(1);
+                return Err(HookError::message("connection reached its use limit"));
+            }
+            Ok(())
+        }))
+        .build()?;
+    Ok(pool)
+}
+
+/// Closes pooled connections idle for longer than `idle`; run periodically.
+pub fn close_idle_connections(pool: &Pool, idle: Duration) {
+    let before = pool.status().size;
+    pool.retain(|_, metrics| metrics.last_used() < idle);
+    let closed = before.saturating_sub(pool.status().size);
+    if closed > 0 {
+        metrics::counter!("wallet_db_connections_retired_total", "reason" => "idle")
+            .increment(closed as u64);
+    }
+}
+
+/// Takes a connection from the pool, recording how long the wait was.
+pub async fn acquire(pool: &Pool) -> Result<Object, DbError> {
+    let started = Instant::now();
+    let client = pool.get().await;
+    metrics::histogram!("wallet_db_acquire_seconds").record(started.elapsed().as_secs_f64());
+    Ok(client?)
+}
+
+/// Applies pending migrations on a dedicated connection.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    MIGRATOR.run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+pub async fn begin_serializable(client: &Client) -> Result<(), DbError> {
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        .await?;
+    Ok(())
+}
+
+pub async fn commit(client: &Client) -> Result<(), DbError> {
+    client.batch_execute("COMMIT").await?;
+    Ok(())
+}
+
+pub async fn rollback(client: &Client) -> Result<(), DbError> {
+    client.batch_execute("ROLLBACK").await?;
+    Ok(())
+}
+
+/// A cheap round trip, for readiness checks.
+pub async fn ping(client: &Client) -> Result<(), DbError> {
+    client.simple_query("SELECT 1").await?;
+    Ok(())
+}
+
+/// A one-connection pool with the server's own session defaults, for the command-line
+/// checks (which must see the server's settings, not the service's overrides).
+pub fn single_connection_pool(url: &str) -> anyhow::Result<Pool> {
+    let mut pg: tokio_postgres::Config = url.parse()?;
+    pg.application_name("wallet-check");
+    pg.connect_timeout(Duration::from_secs(5));
+    let manager = Manager::from_config(
+        pg,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Ok(Pool::builder(manager)
+        .max_size(1)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .build()?)
+}

@@ -1,0 +1,122 @@
+//! Players and their category balances.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::Row;
+
+use super::{Client, DbError};
+use crate::domain::{Amount, Balances};
+
+#[derive(Debug, Clone)]
+pub struct PlayerRow {
+    pub player_id: String,
+    pub currency: String,
+    pub status: String,
+    /// Balance rows that exist, by category.
+    pub balances: Balances,
+}
+
+fn collect(rows: &[Row]) -> Option<PlayerRow> {
+    let first = rows.first()?;
+    let mut balances = BTreeMap::new();
+    for row in rows {
+        let category: Option<String> = row.get(3);
+        if let Some(category) = category {
+            balances.insert(category, Amount(row.get(4)));
+        }
+    }
+    Some(PlayerRow {
+        player_id: first.get(0),
+        currency: first.get(1),
+        status: first.get(2),
+        balances: Balances(balances),
+    })
+}
+
+const SELECT_PLAYER: &str = "SELECT p.player_id, p.currency, p.status, b.category, b.amount \
+     FROM players p LEFT JOIN balances b ON b.player_id = p.player_id \
+     WHERE p.player_id = $1";
+
+/// Reads a player with its balances, without locking.
+pub async fn get(client: &Client, player_id: &str) -> Result<Option<PlayerRow>, DbError> {
+    let stmt = client.prepare_cached(SELECT_PLAYER).await?;
+    Ok(collect(&client.query(&stmt, &[&player_id]).await?))
+}
+
+/// Reads a player with its balances and locks the player row until the transaction
+/// ends: every money movement of a player takes this lock first.
+pub async fn lock(client: &Client, player_id: &str) -> Result<Option<PlayerRow>, DbError> {
+    let stmt = client
+        .prepare_cached(&format!("{SELECT_PLAYER} FOR UPDATE OF p"))
+        .await?;
+    Ok(collect(&client.query(&stmt, &[&player_id]).await?))
+}
+
+/// Inserts a player with a zero balance in every category; `false` when the id exists.
+pub async fn insert(
+    client: &Client,
+    player_id: &str,
+    currency: &str,
+    categories: &[String],
+) -> Result<bool, DbError> {
+    let stmt = client
+        .prepare_cached(
+            "WITH p AS (INSERT INTO players (player_id, currency) VALUES ($1, $2) \
+                 ON CONFLICT (player_id) DO NOTHING RETURNING player_id) \
+             INSERT INTO balances (player_id, category) \
+             SELECT p.player_id, c FROM p, unnest($3::text[]) AS c",
+        )
+        .await?;
+    let inserted = client
+        .execute(&stmt, &[&player_id, &currency, &categories])
+        .await?;
+    Ok(inserted > 0)
+}
+
+/// Creates missing zero balance rows (a category added to the configuration later).
+pub async fn ensure_balance_rows(
+    client: &Client,
+    player_id: &str,
+    categories: &[String],
+) -> Result<(), DbError> {
+    let stmt = client
+        .prepare_cached(
+            "INSERT INTO balances (player_id, category) SELECT $1, c FROM unnest($2::text[]) AS c \
+             ON CONFLICT (player_id, category) DO NOTHING",
+        )
+        .await?;
+    client.execute(&stmt, &[&player_id, &categories]).await?;
+    Ok(())
+}
+
+/// Sets the status; `false` when the player does not exist.
+pub async fn set_status(client: &Client, player_id: &str, status: &str) -> Result<bool, DbError> {
+    let stmt = client
+        .prepare_cached(
+            "UPDATE players SET status = $2, updated_at = now() WHERE player_id = $1",
+        )
+        .await?;
+    Ok(client.execute(&stmt, &[&player_id, &status]).await? > 0)
+}
+
+/// Applies signed deltas to balance rows that exist and returns the new amounts. The
+/// CHECK constraint refuses any category going negative.
+pub async fn apply_deltas(
+    client: &Client,
+    player_id: &str,
+    categories: &[String],
+    deltas: &[i64],
+) -> Result<Vec<(String, i64)>, DbError> {
+    let stmt = client
+        .prepare_cached(
+            "UPDATE balances b SET amount = b.amount + d.delta \
+             FROM unnest($2::text[], $3::bigint[]) AS d(category, delta) \
+             WHERE b.player_id = $1 AND b.category = d.category \
+             RETURNING b.category, b.amount",
+        )
+        .await?;
+    let rows = client
+        .query(&stmt, &[&player_id, &categories, &deltas])
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}

@@ -1,0 +1,177 @@
+//! The service layer: bets, wins, rollbacks, deposits, withdrawals and queries. Owns
+//! transaction boundaries, the retry loop, idempotency, per-player serialization and
+//! bet-win correlation.
+
+mod error;
+mod idempotency;
+mod locks;
+mod operator;
+mod provider;
+mod signals;
+mod sweeper;
+mod view;
+mod write;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Object, Pool};
+use rand::Rng;
+use serde_json::Value;
+
+use crate::config::{LedgerSettings, Settings};
+use crate::db;
+use crate::domain::{Categories, Currencies, Currency, ErrorCode};
+
+pub use error::LedgerError;
+pub use operator::{
+    CreatePlayer, Deposit, OpenSession, PlayerStatusChange, Withdrawal,
+};
+pub use provider::{BalanceQuery, Bet, Rollback, Win};
+pub use sweeper::spawn_background_jobs;
+
+/// The answer to a money call: status and body as recorded, and whether this is a
+/// replay of an earlier identical call.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: u16,
+    pub body: Value,
+    pub replayed: bool,
+}
+
+/// The wallet service; cheap to clone.
+#[derive(Clone)]
+pub struct Wallet {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    categories: Categories,
+    currencies: Currencies,
+    settings: LedgerSettings,
+    providers: std::collections::HashSet<String>,
+    locks: locks::PlayerLocks,
+    signals: signals::BetSignals,
+}
+
+/// One attempt at a money movement, run inside a SERIALIZABLE transaction that the
+/// attempt commits itself when it succeeds. On error the caller rolls back.
+trait Movement: Send + Sync {
+    fn player_id(&self) -> &str;
+    fn kind(&self) -> &'static str;
+    fn attempt<'a>(
+        &'a self,
+        wallet: &'a Wallet,
+        client: &'a db::Client,
+    ) -> impl Future<Output = Result<Outcome, LedgerError>> + Send + 'a;
+}
+
+impl Wallet {
+    pub fn new(pool: Pool, settings: &Settings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                categories: settings.categories(),
+                currencies: settings.currencies(),
+                settings: settings.ledger.clone(),
+                providers: settings.providers.iter().map(|p| p.id.clone()).collect(),
+                locks: locks::PlayerLocks::new(settings.ledger.player_queue_max),
+                signals: signals::BetSignals::default(),
+            }),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    pub fn categories(&self) -> &Categories {
+        &self.inner.categories
+    }
+
+    fn currency(&self, code: &str) -> Result<Currency, LedgerError> {
+        self.inner
+            .currencies
+            .get(code)
+            .ok_or_else(|| LedgerError::invalid(format!("unknown currency {code:?}")))
+    }
+
+    /// The player's currency as configured; a stored code that left the
+    /// configuration is an operational error.
+    fn player_currency(&self, code: &str) -> Result<Currency, LedgerError> {
+        self.inner.currencies.get(code).ok_or_else(|| {
+            LedgerError::new(
+                ErrorCode::Internal,
+                format!("currency {code} of this player is no longer configured"),
+            )
+        })
+    }
+
+    async fn client(&self) -> Result<Object, LedgerError> {
+        Ok(db::acquire(&self.inner.pool).await?)
+    }
+
+    /// Runs a money movement to completion on its own task, so that a client hanging
+    /// up cannot cut a transaction in half: the player's turn, then attempts with
+    /// jittered backoff on serialization failures.
+    async fn execute<M: Movement + 'static>(&self, movement: M) -> Result<Outcome, LedgerError> {
+        let wallet = self.clone();
+        let kind = movement.kind();
+        let task = tokio::spawn(async move {
+            let _turn = wallet.inner.locks.lock(movement.player_id()).await?;
+            wallet.attempts(&movement).await
+        });
+        let result = task
+            .await
+            .unwrap_or_else(|e| Err(LedgerError::new(ErrorCode::Internal, format!("money task failed: {e}"))));
+        record_outcome(kind, &result);
+        result
+    }
+
+    async fn attempts<M: Movement>(&self, movement: &M) -> Result<Outcome, LedgerError> {
+        let s = &self.inner.settings;
+        let mut backoff_ms = s.retry_backoff_base_ms;
+        let mut retry = 0;
+        loop {
+            let client = self.client().await?;
+            let result = movement.attempt(self, &client).await;
+            let error = match result {
+                Ok(outcome) => return Ok(outcome),
+                Err(error) => error,
+            };
+            if db::rollback(&client).await.is_err() {
+                // The connection's state is unknown: never hand it out again.
+                drop(Object::take(client));
+            } else {
+                drop(client);
+            }
+            let retryable = matches!(&error, LedgerError::Db(e) if e.is_retryable() || e.is_unique_violation());
+            if !retryable {
+                return Err(error);
+            }
+            if retry >= s.serialization_retries_max {
+                metrics::counter!("wallet_serialization_retries_exhausted_total", "kind" => movement.kind()).increment(1);
+                tracing::warn!(kind = movement.kind(), retries = retry, "serialization retries exhausted");
+                return Err(error);
+            }
+            retry += 1;
+            metrics::counter!("wallet_serialization_retries_total", "kind" => movement.kind()).increment(1);
+            let jitter = rand::thread_rng().gen_range(0..=backoff_ms);
+            tokio::time::sleep(Duration::from_millis(backoff_ms / 2 + jitter / 2)).await;
+            backoff_ms = (backoff_ms * 2).min(s.retry_backoff_max_ms);
+        }
+    }
+}
+
+fn record_outcome(kind: &'static str, result: &Result<Outcome, LedgerError>) {
+    let (outcome, code) = match result {
+        Ok(o) if o.replayed => ("replayed", "none".to_owned()),
+        Ok(o) if o.status == 200 => ("applied", "none".to_owned()),
+        Ok(o) => ("rejected", view::error_code_of(&o.body)),
+        Err(e) => ("rejected", e.code().as_str().to_owned()),
+    };
+    metrics::counter!("wallet_money_calls_total", "kind" => kind, "outcome" => outcome, "code" => code)
+        .increment(1);
+}

@@ -1,0 +1,74 @@
+//! Background jobs: closing stale open rounds, closing idle pooled connections, and
+//! publishing pool gauges.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::Wallet;
+use crate::db;
+
+/// Rounds closed per sweep statement; the sweep repeats until none are left.
+const SWEEP_BATCH: i64 = 1000;
+
+/// Starts the jobs; they stop when `stop` is cancelled.
+pub fn spawn_background_jobs(wallet: &Wallet, idle_timeout: Duration, stop: CancellationToken) {
+    let w = wallet.clone();
+    let s = stop.clone();
+    tokio::spawn(async move {
+        let every = Duration::from_secs(w.inner.settings.stale_round_sweep_interval_secs);
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tokio::select! {
+                _ = s.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = w.close_stale_rounds().await {
+                tracing::warn!(error = %e, "stale round sweep failed");
+            }
+        }
+    });
+    let w = wallet.clone();
+    let s = stop;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1).min(idle_timeout / 4));
+        loop {
+            tokio::select! {
+                _ = s.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            db::close_idle_connections(w.pool(), idle_timeout);
+            let status = w.pool().status();
+            metrics::gauge!("wallet_db_pool_connections").set(status.size as f64);
+            metrics::gauge!("wallet_db_pool_connections_idle").set(status.available as f64);
+            metrics::gauge!("wallet_db_pool_connections_in_use")
+                .set(status.size.saturating_sub(status.available) as f64);
+            metrics::gauge!("wallet_db_pool_waiters").set(status.waiting as f64);
+            metrics::gauge!("wallet_db_pool_max_connections").set(status.max_size as f64);
+            metrics::gauge!("wallet_players_in_flight").set(w.inner.locks.active() as f64);
+            metrics::gauge!("wallet_correlation_waiting").set(w.inner.signals.waiting() as f64);
+        }
+    });
+}
+
+impl Wallet {
+    /// Closes every round left open longer than `stale_round_age_secs`.
+    pub async fn close_stale_rounds(&self) -> Result<u64, super::LedgerError> {
+        let age = chrono::Duration::seconds(self.inner.settings.stale_round_age_secs as i64);
+        let cutoff = chrono::Utc::now() - age;
+        let client = self.client().await?;
+        let mut closed = 0;
+        loop {
+            let n = db::rounds::close_stale(&client, cutoff, SWEEP_BATCH).await?;
+            closed += n;
+            if n < SWEEP_BATCH as u64 {
+                break;
+            }
+        }
+        if closed > 0 {
+            tracing::info!(rounds.closed = closed, "closed stale rounds");
+            metrics::counter!("wallet_stale_rounds_closed_total").increment(closed);
+        }
+        Ok(closed)
+    }
+}

@@ -1,0 +1,10 @@
+//! Casino wallet transaction server: exactly-once bets, wins and rollbacks on PostgreSQL.
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod ledger;
+pub mod telemetry;

@@ -1,0 +1,15 @@
+//! The `wallet` binary: parse the command line and run the chosen subcommand.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = wallet::commands::Cli::parse();
+    match wallet::commands::run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
