@@ -170,19 +170,43 @@ impl Settings {
             }
         };
         let s = &self.server;
-        check(s.body_limit_bytes >= 1024, "server.body_limit_bytes must be at least 1024");
-        check(s.request_timeout_ms >= 100, "server.request_timeout_ms must be at least 100");
-        check(s.concurrency_max >= 1, "server.concurrency_max must be at least 1");
+        check(
+            s.body_limit_bytes >= 1024,
+            "server.body_limit_bytes must be at least 1024",
+        );
+        check(
+            s.request_timeout_ms >= 100,
+            "server.request_timeout_ms must be at least 100",
+        );
+        check(
+            s.concurrency_max >= 1,
+            "server.concurrency_max must be at least 1",
+        );
         let d = &self.database;
         check(
             (1..=10_000).contains(&d.pool_max_size),
             "database.pool_max_size must be between 1 and 10000",
         );
-        check(d.acquire_timeout_ms >= 1, "database.acquire_timeout_ms must be positive");
-        check(d.idle_timeout_ms >= 1000, "database.idle_timeout_ms must be at least 1000");
-        check(d.statement_timeout_ms >= 100, "database.statement_timeout_ms must be at least 100");
-        check(d.connection_uses_max >= 1, "database.connection_uses_max must be at least 1");
-        check(d.connect_timeout_ms >= 100, "database.connect_timeout_ms must be at least 100");
+        check(
+            d.acquire_timeout_ms >= 1,
+            "database.acquire_timeout_ms must be positive",
+        );
+        check(
+            d.idle_timeout_ms >= 1000,
+            "database.idle_timeout_ms must be at least 1000",
+        );
+        check(
+            d.statement_timeout_ms >= 100,
+            "database.statement_timeout_ms must be at least 100",
+        );
+        check(
+            d.connection_uses_max >= 1,
+            "database.connection_uses_max must be at least 1",
+        );
+        check(
+            d.connect_timeout_ms >= 100,
+            "database.connect_timeout_ms must be at least 100",
+        );
         check(
             d.url.parse::<tokio_postgres::Config>().is_ok(),
             "database.url is not a valid PostgreSQL connection string",
@@ -194,22 +218,39 @@ impl Settings {
             "ledger.category_order has a duplicate category",
         );
         check(
-            l.category_order.iter().any(|c| c == crate::domain::category::CASH),
+            l.category_order
+                .iter()
+                .any(|c| c == crate::domain::category::CASH),
             "ledger.category_order must include \"cash\"",
         );
         check(
             l.category_order.iter().all(|c| is_name(c) && c != "total"),
             "ledger.category_order entries must be short names of [a-z0-9_] other than \"total\"",
         );
-        check(l.serialization_retries_max <= 100, "ledger.serialization_retries_max must be at most 100");
+        check(
+            l.serialization_retries_max <= 100,
+            "ledger.serialization_retries_max must be at most 100",
+        );
         check(
             l.retry_backoff_base_ms >= 1 && l.retry_backoff_base_ms <= l.retry_backoff_max_ms,
             "ledger.retry_backoff_base_ms must be at least 1 and at most ledger.retry_backoff_max_ms",
         );
-        check(l.correlation_wait_ms <= 60_000, "ledger.correlation_wait_ms must be at most 60000");
-        check(l.correlation_waiters_max >= 1, "ledger.correlation_waiters_max must be at least 1");
-        check(l.player_queue_max >= 1, "ledger.player_queue_max must be at least 1");
-        check(l.stale_round_age_secs >= 60, "ledger.stale_round_age_secs must be at least 60");
+        check(
+            l.correlation_wait_ms <= 60_000,
+            "ledger.correlation_wait_ms must be at most 60000",
+        );
+        check(
+            l.correlation_waiters_max >= 1,
+            "ledger.correlation_waiters_max must be at least 1",
+        );
+        check(
+            l.player_queue_max >= 1,
+            "ledger.player_queue_max must be at least 1",
+        );
+        check(
+            l.stale_round_age_secs >= 60,
+            "ledger.stale_round_age_secs must be at least 60",
+        );
         check(
             l.stale_round_sweep_interval_secs >= 1,
             "ledger.stale_round_sweep_interval_secs must be at least 1",
@@ -218,32 +259,62 @@ impl Settings {
             ["", "json", "pretty"].contains(&self.log.format.as_str()),
             "log.format must be \"json\", \"pretty\" or empty",
         );
-        check(!self.currencies.is_empty(), "currencies must list at least one currency");
+        check(
+            !self.currencies.is_empty(),
+            "currencies must list at least one currency",
+        );
         for (code, scale) in &self.currencies {
             check(
                 code.len() >= 3 && code.len() <= 8 && code.bytes().all(|b| b.is_ascii_uppercase()),
                 &format!("currency code {code:?} must be 3 to 8 upper-case letters"),
             );
-            check(*scale <= 12, &format!("currency {code} has a scale above 12"));
+            check(
+                *scale <= 12,
+                &format!("currency {code} has a scale above 12"),
+            );
         }
         let mut provider_ids = HashSet::new();
         for p in &self.providers {
-            check(is_name(&p.id) || is_provider_id(&p.id), &format!("provider id {:?} must be 1-64 characters of [A-Za-z0-9_.-]", p.id));
-            check(provider_ids.insert(p.id.clone()), &format!("provider {} is listed twice", p.id));
-            check(p.secret.len() >= 8, &format!("provider {} needs a secret of at least 8 characters", p.id));
+            check(
+                is_name(&p.id) || is_provider_id(&p.id),
+                &format!(
+                    "provider id {:?} must be 1-64 characters of [A-Za-z0-9_.-]",
+                    p.id
+                ),
+            );
+            check(
+                provider_ids.insert(p.id.clone()),
+                &format!("provider {} is listed twice", p.id),
+            );
+            check(
+                p.secret.len() >= 8,
+                &format!("provider {} needs a secret of at least 8 characters", p.id),
+            );
         }
         let mut tokens = HashSet::new();
         for t in &self.operator_tokens {
-            check(t.token.len() >= 16, "every operator token must be at least 16 characters");
-            check(tokens.insert(t.token.clone()), "an operator token is listed twice");
+            check(
+                t.token.len() >= 16,
+                "every operator token must be at least 16 characters",
+            );
+            check(
+                tokens.insert(t.token.clone()),
+                "an operator token is listed twice",
+            );
         }
         if self.env == Environment::Production {
             check(
-                !self.providers.iter().any(|p| DEMO_PROVIDER_SECRETS.contains(&p.secret.as_str())),
+                !self
+                    .providers
+                    .iter()
+                    .any(|p| DEMO_PROVIDER_SECRETS.contains(&p.secret.as_str())),
                 "production mode refuses the demo provider secrets from the API contract",
             );
             check(
-                !self.operator_tokens.iter().any(|t| DEMO_OPERATOR_TOKENS.contains(&t.token.as_str())),
+                !self
+                    .operator_tokens
+                    .iter()
+                    .any(|t| DEMO_OPERATOR_TOKENS.contains(&t.token.as_str())),
                 "production mode refuses the demo operator tokens from the API contract",
             );
         }
@@ -281,9 +352,15 @@ impl DatabaseSettings {
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn is_provider_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }

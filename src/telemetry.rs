@@ -11,8 +11,8 @@ use crate::config::Settings;
 /// Installs the log subscriber: `RUST_LOG` when set, else `log.filter`. A second call
 /// (tests) is a no-op.
 pub fn init_logs(settings: &Settings) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

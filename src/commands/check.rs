@@ -35,7 +35,10 @@ pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
     let names: Vec<&str> = ENTERPRISE_PROFILE.iter().map(|(n, _)| *n).collect();
     let actual = db::health::settings(&client, &names).await?;
     let mut differing = 0;
-    println!("{:<34} {:>10} {:>10}  status", "setting", "expected", "actual");
+    println!(
+        "{:<34} {:>10} {:>10}  status",
+        "setting", "expected", "actual"
+    );
     for (name, expected) in ENTERPRISE_PROFILE {
         let value = actual
             .iter()
@@ -77,10 +80,15 @@ pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
     }
     println!("lock waits (ungranted locks now)   {}", m.lock_waits);
     println!("deadlocks since stats reset        {}", m.deadlocks);
-    println!("recovery conflicts                 {}", m.serialization_conflicts);
+    println!(
+        "recovery conflicts                 {}",
+        m.serialization_conflicts
+    );
     println!("autovacuum runs per table:");
     for (table, vacuums, analyzes, dead) in &m.tables {
-        println!("  {table:<32} autovacuum {vacuums:>5}  autoanalyze {analyzes:>5}  dead tuples {dead}");
+        println!(
+            "  {table:<32} autovacuum {vacuums:>5}  autoanalyze {analyzes:>5}  dead tuples {dead}"
+        );
     }
     println!();
     if differing == 0 {
@@ -100,11 +108,23 @@ pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
         println!("ledger: every balance equals the sum of its ledger entries");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<40} {:<12} {:>20} {:>20}", "player", "category", "balance", "ledger sum");
+    println!(
+        "{:<40} {:<12} {:>20} {:>20}",
+        "player", "category", "balance", "ledger sum"
+    );
     for d in &discrepancies {
-        let balance = d.balance.map(|b| b.to_string()).unwrap_or_else(|| "(no row)".into());
-        println!("{:<40} {:<12} {:>20} {:>20}", d.player_id, d.category, balance, d.ledger_sum);
+        let balance = d
+            .balance
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "(no row)".into());
+        println!(
+            "{:<40} {:<12} {:>20} {:>20}",
+            d.player_id, d.category, balance, d.ledger_sum
+        );
     }
-    println!("ledger: {} balance(s) do not reconcile (amounts in minor units)", discrepancies.len());
+    println!(
+        "ledger: {} balance(s) do not reconcile (amounts in minor units)",
+        discrepancies.len()
+    );
     Ok(ExitCode::FAILURE)
 }

@@ -226,7 +226,9 @@ pub async fn round_rows_of(
              ORDER BY id"
         ))
         .await?;
-    let rows = client.query(&stmt, &[&provider_id, &transaction_id]).await?;
+    let rows = client
+        .query(&stmt, &[&provider_id, &transaction_id])
+        .await?;
     Ok(rows.iter().map(from_row).collect())
 }
 

@@ -78,7 +78,8 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
         .pre_recycle(deadpool_postgres::Hook::sync_fn(move |_, m| {
             // recycle_count counts returns to the pool: uses beyond the first.
             if m.recycle_count as u64 + 1 >= uses_max {
-                metrics::counter!("wallet_db_connections_retired_total", "reason" => "uses").increment(1);
+                metrics::counter!("wallet_db_connections_retired_total", "reason" => "uses")
+                    .increment(1);
                 return Err(HookError::message("connection reached its use limit"));
             }
             Ok(())

@@ -92,9 +92,7 @@ pub async fn ensure_balance_rows(
 /// Sets the status; `false` when the player does not exist.
 pub async fn set_status(client: &Client, player_id: &str, status: &str) -> Result<bool, DbError> {
     let stmt = client
-        .prepare_cached(
-            "UPDATE players SET status = $2, updated_at = now() WHERE player_id = $1",
-        )
+        .prepare_cached("UPDATE players SET status = $2, updated_at = now() WHERE player_id = $1")
         .await?;
     Ok(client.execute(&stmt, &[&player_id, &status]).await? > 0)
 }

@@ -33,7 +33,10 @@ pub async fn insert(
         .await?;
     let ttl = ttl_seconds as f64;
     let row = client
-        .query_one(&stmt, &[&session_id, &player_id, &provider_id, &game_id, &ttl])
+        .query_one(
+            &stmt,
+            &[&session_id, &player_id, &provider_id, &game_id, &ttl],
+        )
         .await?;
     Ok(row.get(0))
 }

@@ -17,7 +17,10 @@ pub struct Categories(Vec<String>);
 impl Categories {
     /// `order` must contain `cash` and no duplicates (checked by configuration).
     pub fn new(order: Vec<String>) -> Self {
-        assert!(order.iter().any(|c| c == CASH), "categories must include cash");
+        assert!(
+            order.iter().any(|c| c == CASH),
+            "categories must include cash"
+        );
         Self(order)
     }
 
@@ -166,7 +169,10 @@ mod tests {
             Some(split(&[("cash", 800), ("bonus", 200)]))
         );
         assert_eq!(balance.allocate_stake(Amount(1301), &order()), None);
-        assert_eq!(balance.allocate_stake(Amount(0), &order()), Some(Split::new()));
+        assert_eq!(
+            balance.allocate_stake(Amount(0), &order()),
+            Some(Split::new())
+        );
     }
 
     #[test]
@@ -186,7 +192,13 @@ mod tests {
 
     #[test]
     fn a_win_without_stake_goes_to_cash() {
-        assert_eq!(allocate_win(Amount(0), &Split::new()), split(&[("cash", 0)]));
-        assert_eq!(allocate_win(Amount(5), &Split::new()), split(&[("cash", 5)]));
+        assert_eq!(
+            allocate_win(Amount(0), &Split::new()),
+            split(&[("cash", 0)])
+        );
+        assert_eq!(
+            allocate_win(Amount(5), &Split::new()),
+            split(&[("cash", 5)])
+        );
     }
 }

@@ -65,7 +65,9 @@ impl AmountInput {
 impl<'de> Deserialize<'de> for AmountInput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw: Box<RawValue> = Deserialize::deserialize(deserializer)?;
-        parse_raw_amount(raw.get()).map(AmountInput).map_err(D::Error::custom)
+        parse_raw_amount(raw.get())
+            .map(AmountInput)
+            .map_err(D::Error::custom)
     }
 }
 
@@ -204,8 +206,21 @@ mod tests {
     #[test]
     fn bad_amounts_are_refused() {
         for bad in [
-            "\"0.001\"", "0.001", "\"-1\"", "-1", "\"abc\"", "\"1e2\"", "\"\"", "\" 1\"", "\"1.\"",
-            "\".5\"", "true", "null", "[1]", "1e400", "\"99999999999999999999999999999\"",
+            "\"0.001\"",
+            "0.001",
+            "\"-1\"",
+            "-1",
+            "\"abc\"",
+            "\"1e2\"",
+            "\"\"",
+            "\" 1\"",
+            "\"1.\"",
+            "\".5\"",
+            "true",
+            "null",
+            "[1]",
+            "1e400",
+            "\"99999999999999999999999999999\"",
             "10000000000000.01",
         ] {
             assert!(parse(bad).is_err(), "{bad} was accepted");

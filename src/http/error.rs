@@ -63,14 +63,21 @@ pub fn outcome_response(outcome: Outcome) -> Response {
 }
 
 fn code_of(body: &Value) -> String {
-    body["error"]["code"].as_str().unwrap_or_default().to_owned()
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The body for a route nobody serves.
 pub async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        Json(error_body(ErrorCode::InvalidRequest, "no such endpoint", None)),
+        Json(error_body(
+            ErrorCode::InvalidRequest,
+            "no such endpoint",
+            None,
+        )),
     )
         .into_response()
 }

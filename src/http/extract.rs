@@ -53,9 +53,15 @@ impl Auth {
 async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, "request body is over the size limit")
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "request body is over the size limit",
+            )
         } else {
-            ApiError::new(ErrorCode::InvalidRequest, format!("cannot read the body: {rejection}"))
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("cannot read the body: {rejection}"),
+            )
         }
     })
 }
@@ -97,14 +103,19 @@ fn bearer_role(parts: &mut Parts, state: &AppState) -> Result<Role, ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(unauthorized)?;
     let role = state.auth.role(token.trim()).ok_or_else(unauthorized)?;
-    parts.extensions.insert(Caller(format!("operator:{role:?}").to_lowercase()));
+    parts
+        .extensions
+        .insert(Caller(format!("operator:{role:?}").to_lowercase()));
     Ok(role)
 }
 
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         bearer_role(parts, state).map(|_| Viewer)
     }
 }
@@ -112,10 +123,16 @@ impl FromRequestParts<AppState> for Viewer {
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match bearer_role(parts, state)? {
             Role::Operator => Ok(Operator),
-            Role::Viewer => Err(ApiError::new(ErrorCode::Forbidden, "the viewer role cannot write")),
+            Role::Viewer => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "the viewer role cannot write",
+            )),
         }
     }
 }
@@ -139,9 +156,12 @@ fn verify(
     now: i64,
 ) -> Result<String, LedgerError> {
     let unauthorized = |why: &str| LedgerError::new(ErrorCode::Unauthorized, why);
-    let provider_id = header(headers, "x-provider-id").ok_or_else(|| unauthorized("missing X-Provider-Id"))?;
-    let timestamp = header(headers, "x-timestamp").ok_or_else(|| unauthorized("missing X-Timestamp"))?;
-    let signature = header(headers, "x-signature").ok_or_else(|| unauthorized("missing X-Signature"))?;
+    let provider_id =
+        header(headers, "x-provider-id").ok_or_else(|| unauthorized("missing X-Provider-Id"))?;
+    let timestamp =
+        header(headers, "x-timestamp").ok_or_else(|| unauthorized("missing X-Timestamp"))?;
+    let signature =
+        header(headers, "x-signature").ok_or_else(|| unauthorized("missing X-Signature"))?;
     let provider = auth
         .providers
         .iter()
@@ -170,7 +190,10 @@ fn verify(
                 .any(|net| net.contains(&peer.ip()))
         });
         if !allowed {
-            return Err(LedgerError::new(ErrorCode::Forbidden, "source address not allowed for this provider"));
+            return Err(LedgerError::new(
+                ErrorCode::Forbidden,
+                "source address not allowed for this provider",
+            ));
         }
     }
     Ok(provider.id.clone())
@@ -196,7 +219,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Signed<T> {
 /// Signs a body the way providers must: lowercase hex HMAC-SHA256 of
 /// `"<timestamp>.<body>"`. For clients, tests and the load generator.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);

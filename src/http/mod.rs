@@ -17,7 +17,9 @@ use axum::response::Response;
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 
 use crate::config::Settings;
 use crate::ledger::Wallet;
@@ -87,11 +89,13 @@ async fn log_request(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let latency = started.elapsed();
     let status = response.status().as_u16();
-    let fields = response.extensions().get::<LogFields>().cloned().unwrap_or_default();
+    let fields = response
+        .extensions()
+        .get::<LogFields>()
+        .cloned()
+        .unwrap_or_default();
     let outcome = response.extensions().get::<LoggedOutcome>().cloned();
-    let (outcome, code) = outcome
-        .map(|o| (o.0, o.1))
-        .unwrap_or(("ok", String::new()));
+    let (outcome, code) = outcome.map(|o| (o.0, o.1)).unwrap_or(("ok", String::new()));
     metrics::counter!("wallet_http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
     metrics::histogram!("wallet_http_request_duration_seconds", "route" => route.clone(), "method" => method.to_string()).record(latency.as_secs_f64());
     tracing::info!(

@@ -18,14 +18,20 @@ pub fn router() -> Router<AppState> {
         .route("/v1/players/{player_id}", get(get_player).patch(set_status))
         .route("/v1/players/{player_id}/deposits", post(deposit))
         .route("/v1/players/{player_id}/withdrawals", post(withdraw))
-        .route("/v1/players/{player_id}/transactions", get(list_transactions))
+        .route(
+            "/v1/players/{player_id}/transactions",
+            get(list_transactions),
+        )
         .route("/v1/sessions", post(open_session))
         .route("/v1/sessions/{session_id}", delete(expire_session))
         .route(
             "/v1/providers/{provider_id}/transactions/{transaction_id}",
             get(get_transaction),
         )
-        .route("/v1/providers/{provider_id}/rounds/{round_id}", get(get_round))
+        .route(
+            "/v1/providers/{provider_id}/rounds/{round_id}",
+            get(get_round),
+        )
 }
 
 fn fields(role: &str, player_id: Option<&str>, transaction_id: Option<&str>) -> LogFields {
@@ -79,7 +85,12 @@ async fn deposit(
 ) -> Response {
     let log = fields("operator", Some(&player_id), Some(&req.transaction_id));
     let result = state.wallet.deposit(&player_id, req).await;
-    log.attach(result.map(outcome_response).map_err(ApiError).into_response())
+    log.attach(
+        result
+            .map(outcome_response)
+            .map_err(ApiError)
+            .into_response(),
+    )
 }
 
 async fn withdraw(
@@ -90,7 +101,12 @@ async fn withdraw(
 ) -> Response {
     let log = fields("operator", Some(&player_id), Some(&req.transaction_id));
     let result = state.wallet.withdraw(&player_id, req).await;
-    log.attach(result.map(outcome_response).map_err(ApiError).into_response())
+    log.attach(
+        result
+            .map(outcome_response)
+            .map_err(ApiError)
+            .into_response(),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,8 +126,11 @@ async fn list_transactions(
         Ok(limit) => limit,
         Err(_) => {
             return log.attach(
-                ApiError::new(crate::domain::ErrorCode::InvalidRequest, "limit must be an integer")
-                    .into_response(),
+                ApiError::new(
+                    crate::domain::ErrorCode::InvalidRequest,
+                    "limit must be an integer",
+                )
+                .into_response(),
             )
         }
     };
@@ -144,7 +163,12 @@ async fn expire_session(
 ) -> Response {
     let log = fields("operator", None, None);
     let result = state.wallet.expire_session(&session_id).await;
-    log.attach(result.map(|()| StatusCode::NO_CONTENT).map_err(ApiError).into_response())
+    log.attach(
+        result
+            .map(|()| StatusCode::NO_CONTENT)
+            .map_err(ApiError)
+            .into_response(),
+    )
 }
 
 async fn get_transaction(
@@ -153,7 +177,10 @@ async fn get_transaction(
     Path((provider_id, transaction_id)): Path<(String, String)>,
 ) -> Response {
     let log = fields("viewer", None, Some(&transaction_id));
-    let result = state.wallet.get_transaction(&provider_id, &transaction_id).await;
+    let result = state
+        .wallet
+        .get_transaction(&provider_id, &transaction_id)
+        .await;
     log.attach(result.map(Json).map_err(ApiError).into_response())
 }
 

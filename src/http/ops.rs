@@ -35,10 +35,11 @@ async fn ready(State(state): State<AppState>) -> Response {
     };
     match tokio::time::timeout(READY_TIMEOUT, check).await {
         Ok(Ok(())) => Json(json!({ "status": "ready" })).into_response(),
-        Ok(Err(e)) => {
-            ApiError::new(ErrorCode::RetryLater, format!("database unavailable: {e}")).into_response()
+        Ok(Err(e)) => ApiError::new(ErrorCode::RetryLater, format!("database unavailable: {e}"))
+            .into_response(),
+        Err(_) => {
+            ApiError::new(ErrorCode::RetryLater, "database did not answer in time").into_response()
         }
-        Err(_) => ApiError::new(ErrorCode::RetryLater, "database did not answer in time").into_response(),
     }
 }
 

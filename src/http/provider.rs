@@ -33,19 +33,46 @@ async fn balance(State(state): State<AppState>, call: Signed<BalanceQuery>) -> R
 }
 
 async fn bet(State(state): State<AppState>, call: Signed<Bet>) -> Response {
-    let log = fields(&call.provider_id, &call.body.player_id, Some(&call.body.transaction_id));
+    let log = fields(
+        &call.provider_id,
+        &call.body.player_id,
+        Some(&call.body.transaction_id),
+    );
     let result = state.wallet.bet(&call.provider_id, call.body).await;
-    log.attach(result.map(outcome_response).map_err(ApiError::from).into_response())
+    log.attach(
+        result
+            .map(outcome_response)
+            .map_err(ApiError::from)
+            .into_response(),
+    )
 }
 
 async fn win(State(state): State<AppState>, call: Signed<Win>) -> Response {
-    let log = fields(&call.provider_id, &call.body.player_id, Some(&call.body.transaction_id));
+    let log = fields(
+        &call.provider_id,
+        &call.body.player_id,
+        Some(&call.body.transaction_id),
+    );
     let result = state.wallet.win(&call.provider_id, call.body).await;
-    log.attach(result.map(outcome_response).map_err(ApiError::from).into_response())
+    log.attach(
+        result
+            .map(outcome_response)
+            .map_err(ApiError::from)
+            .into_response(),
+    )
 }
 
 async fn rollback(State(state): State<AppState>, call: Signed<Rollback>) -> Response {
-    let log = fields(&call.provider_id, &call.body.player_id, Some(&call.body.transaction_id));
+    let log = fields(
+        &call.provider_id,
+        &call.body.player_id,
+        Some(&call.body.transaction_id),
+    );
     let result = state.wallet.rollback(&call.provider_id, call.body).await;
-    log.attach(result.map(outcome_response).map_err(ApiError::from).into_response())
+    log.attach(
+        result
+            .map(outcome_response)
+            .map_err(ApiError::from)
+            .into_response(),
+    )
 }

@@ -25,9 +25,7 @@ use crate::db;
 use crate::domain::{Categories, Currencies, Currency, ErrorCode};
 
 pub use error::LedgerError;
-pub use operator::{
-    CreatePlayer, Deposit, OpenSession, PlayerStatusChange, Withdrawal,
-};
+pub use operator::{CreatePlayer, Deposit, OpenSession, PlayerStatusChange, Withdrawal};
 pub use provider::{BalanceQuery, Bet, Rollback, Win};
 pub use sweeper::spawn_background_jobs;
 
@@ -123,9 +121,12 @@ impl Wallet {
             let _turn = wallet.inner.locks.lock(movement.player_id()).await?;
             wallet.attempts(&movement).await
         });
-        let result = task
-            .await
-            .unwrap_or_else(|e| Err(LedgerError::new(ErrorCode::Internal, format!("money task failed: {e}"))));
+        let result = task.await.unwrap_or_else(|e| {
+            Err(LedgerError::new(
+                ErrorCode::Internal,
+                format!("money task failed: {e}"),
+            ))
+        });
         record_outcome(kind, &result);
         result
     }
@@ -147,17 +148,23 @@ impl Wallet {
             } else {
                 drop(client);
             }
-            let retryable = matches!(&error, LedgerError::Db(e) if e.is_retryable() || e.is_unique_violation());
+            let retryable =
+                matches!(&error, LedgerError::Db(e) if e.is_retryable() || e.is_unique_violation());
             if !retryable {
                 return Err(error);
             }
             if retry >= s.serialization_retries_max {
                 metrics::counter!("wallet_serialization_retries_exhausted_total", "kind" => movement.kind()).increment(1);
-                tracing::warn!(kind = movement.kind(), retries = retry, "serialization retries exhausted");
+                tracing::warn!(
+                    kind = movement.kind(),
+                    retries = retry,
+                    "serialization retries exhausted"
+                );
                 return Err(error);
             }
             retry += 1;
-            metrics::counter!("wallet_serialization_retries_total", "kind" => movement.kind()).increment(1);
+            metrics::counter!("wallet_serialization_retries_total", "kind" => movement.kind())
+                .increment(1);
             let jitter = rand::thread_rng().gen_range(0..=backoff_ms);
             tokio::time::sleep(Duration::from_millis(backoff_ms / 2 + jitter / 2)).await;
             backoff_ms = (backoff_ms * 2).min(s.retry_backoff_max_ms);

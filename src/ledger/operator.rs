@@ -95,7 +95,10 @@ impl Wallet {
         if !created && player.currency != req.currency {
             return Err(LedgerError::new(
                 ErrorCode::PlayerExists,
-                format!("player {} exists with currency {}", player.player_id, player.currency),
+                format!(
+                    "player {} exists with currency {}",
+                    player.player_id, player.currency
+                ),
             ));
         }
         Ok((created, self.player_json(&player)?))
@@ -115,7 +118,9 @@ impl Wallet {
         req: PlayerStatusChange,
     ) -> Result<Value, LedgerError> {
         if !["active", "blocked"].contains(&req.status.as_str()) {
-            return Err(LedgerError::invalid("status must be \"active\" or \"blocked\""));
+            return Err(LedgerError::invalid(
+                "status must be \"active\" or \"blocked\"",
+            ));
         }
         let client = self.client().await?;
         if !db::players::set_status(&client, player_id, &req.status).await? {
@@ -124,7 +129,11 @@ impl Wallet {
         self.get_player_with(&client, player_id).await
     }
 
-    async fn get_player_with(&self, client: &Client, player_id: &str) -> Result<Value, LedgerError> {
+    async fn get_player_with(
+        &self,
+        client: &Client,
+        player_id: &str,
+    ) -> Result<Value, LedgerError> {
         let player = db::players::get(client, player_id)
             .await?
             .ok_or_else(player_not_found)?;
@@ -135,7 +144,9 @@ impl Wallet {
         check_id("transaction_id", &req.transaction_id)?;
         let category = req.category.clone().unwrap_or_else(|| CASH.to_owned());
         if !self.categories().contains(&category) {
-            return Err(LedgerError::invalid(format!("unknown balance category {category:?}")));
+            return Err(LedgerError::invalid(format!(
+                "unknown balance category {category:?}"
+            )));
         }
         let fingerprint = fingerprint(&[
             ("call", Some("deposit")),
@@ -176,7 +187,10 @@ impl Wallet {
         check_id("player_id", &req.player_id)?;
         check_id("game_id", &req.game_id)?;
         if !self.inner.providers.contains(&req.provider_id) {
-            return Err(LedgerError::invalid(format!("unknown provider_id {:?}", req.provider_id)));
+            return Err(LedgerError::invalid(format!(
+                "unknown provider_id {:?}",
+                req.provider_id
+            )));
         }
         let ttl = req.ttl_seconds.unwrap_or(3600);
         if !(1..=SESSION_TTL_MAX_SECONDS).contains(&ttl) {
@@ -228,10 +242,14 @@ impl Wallet {
     ) -> Result<Value, LedgerError> {
         let limit = limit.unwrap_or(PAGE_LIMIT_DEFAULT);
         if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
-            return Err(LedgerError::invalid(format!("limit must be between 1 and {PAGE_LIMIT_MAX}")));
+            return Err(LedgerError::invalid(format!(
+                "limit must be between 1 and {PAGE_LIMIT_MAX}"
+            )));
         }
         let before = match cursor.filter(|c| !c.is_empty()) {
-            Some(c) => Some(Uuid::parse_str(c).map_err(|_| LedgerError::invalid("cursor is not valid"))?),
+            Some(c) => {
+                Some(Uuid::parse_str(c).map_err(|_| LedgerError::invalid("cursor is not valid"))?)
+            }
             None => None,
         };
         let client = self.client().await?;
@@ -243,7 +261,9 @@ impl Wallet {
         let scale = self.player_currency(&player.currency)?.scale;
         let more = rows.len() as i64 > limit;
         let page = &rows[..rows.len().min(limit as usize)];
-        let next_cursor = more.then(|| page.last().map(|r| r.id.to_string())).flatten();
+        let next_cursor = more
+            .then(|| page.last().map(|r| r.id.to_string()))
+            .flatten();
         let items: Vec<Value> = page
             .iter()
             .map(|r| view::transaction_item(r, scale, self.categories()))
@@ -259,7 +279,9 @@ impl Wallet {
         let client = self.client().await?;
         let row = db::ledger::find(&client, provider_id, transaction_id)
             .await?
-            .ok_or_else(|| LedgerError::new(ErrorCode::TransactionNotFound, "no such transaction"))?;
+            .ok_or_else(|| {
+                LedgerError::new(ErrorCode::TransactionNotFound, "no such transaction")
+            })?;
         let scale = self.player_currency(&row.currency)?.scale;
         Ok(view::transaction_item(&row, scale, self.categories()))
     }
@@ -270,7 +292,8 @@ impl Wallet {
             db::rounds::get(&client, provider_id, round_id),
             db::ledger::round_rows(&client, provider_id, round_id)
         )?;
-        let round = round.ok_or_else(|| LedgerError::new(ErrorCode::RoundNotFound, "no such round"))?;
+        let round =
+            round.ok_or_else(|| LedgerError::new(ErrorCode::RoundNotFound, "no such round"))?;
         let player = db::players::get(&client, &round.player_id)
             .await?
             .ok_or_else(player_not_found)?;
@@ -336,19 +359,35 @@ impl Movement for CashMove {
         }
         let player = player.ok_or_else(player_not_found)?;
         let currency = wallet.player_currency(&player.currency)?;
-        let amount = self.amount.to_minor(&currency).map_err(LedgerError::invalid)?;
+        let amount = self
+            .amount
+            .to_minor(&currency)
+            .map_err(LedgerError::invalid)?;
         let split: Split = [(self.category.clone(), amount)].into();
         let balance = if self.deposit {
             player.balances.credit(&split)
         } else if player.balances.get(CASH) < amount {
-            let error = LedgerError::new(ErrorCode::InsufficientFunds, "not enough cash to withdraw")
-                .with_balance(player.balances.to_json(currency.scale, wallet.categories()), &currency.code);
-            return wallet.reject(client, key, self.fingerprint.clone(), error).await;
+            let error =
+                LedgerError::new(ErrorCode::InsufficientFunds, "not enough cash to withdraw")
+                    .with_balance(
+                        player.balances.to_json(currency.scale, wallet.categories()),
+                        &currency.code,
+                    );
+            return wallet
+                .reject(client, key, self.fingerprint.clone(), error)
+                .await;
         } else {
             player.balances.debit(&split)
         };
         let id = Uuid::now_v7();
-        let body = view::receipt(&self.transaction_id, id, &balance, &currency.code, currency.scale, wallet.categories());
+        let body = view::receipt(
+            &self.transaction_id,
+            id,
+            &balance,
+            &currency.code,
+            currency.scale,
+            wallet.categories(),
+        );
         write::commit(
             client,
             Write {

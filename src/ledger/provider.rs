@@ -83,7 +83,11 @@ async fn session_if(client: &Client, id: Option<Uuid>) -> Result<Option<SessionR
 }
 
 impl Wallet {
-    pub async fn balance(&self, provider_id: &str, req: BalanceQuery) -> Result<Value, LedgerError> {
+    pub async fn balance(
+        &self,
+        provider_id: &str,
+        req: BalanceQuery,
+    ) -> Result<Value, LedgerError> {
         check_id("player_id", &req.player_id)?;
         let client = self.client().await?;
         let session_id = parse_session(req.session_id.as_deref());
@@ -113,7 +117,10 @@ impl Wallet {
             check_id(field, value)?;
         }
         let currency = self.currency(&req.currency)?;
-        let amount = req.amount.to_minor(&currency).map_err(LedgerError::invalid)?;
+        let amount = req
+            .amount
+            .to_minor(&currency)
+            .map_err(LedgerError::invalid)?;
         let fingerprint = fingerprint(&[
             ("call", Some("bet")),
             ("player", Some(&req.player_id)),
@@ -147,10 +154,15 @@ impl Wallet {
         }
         let win_kind = req.kind.clone().unwrap_or_else(|| "win".to_owned());
         if !["win", "promo", "jackpot"].contains(&win_kind.as_str()) {
-            return Err(LedgerError::invalid("kind must be \"win\", \"promo\" or \"jackpot\""));
+            return Err(LedgerError::invalid(
+                "kind must be \"win\", \"promo\" or \"jackpot\"",
+            ));
         }
         let currency = self.currency(&req.currency)?;
-        let amount = req.amount.to_minor(&currency).map_err(LedgerError::invalid)?;
+        let amount = req
+            .amount
+            .to_minor(&currency)
+            .map_err(LedgerError::invalid)?;
         let fingerprint = fingerprint(&[
             ("call", Some("win")),
             ("player", Some(&req.player_id)),
@@ -216,7 +228,10 @@ impl Wallet {
         for (field, value) in [
             ("transaction_id", Some(&req.transaction_id)),
             ("player_id", Some(&req.player_id)),
-            ("reference_transaction_id", Some(&req.reference_transaction_id)),
+            (
+                "reference_transaction_id",
+                Some(&req.reference_transaction_id),
+            ),
             ("round_id", req.round_id.as_ref()),
         ] {
             if let Some(value) = value {
@@ -269,9 +284,17 @@ impl Wallet {
         })
     }
 
-    fn business(&self, code: ErrorCode, message: &str, player: &PlayerRow, currency: &Currency) -> LedgerError {
-        LedgerError::new(code, message)
-            .with_balance(player.balances.to_json(currency.scale, self.categories()), &currency.code)
+    fn business(
+        &self,
+        code: ErrorCode,
+        message: &str,
+        player: &PlayerRow,
+        currency: &Currency,
+    ) -> LedgerError {
+        LedgerError::new(code, message).with_balance(
+            player.balances.to_json(currency.scale, self.categories()),
+            &currency.code,
+        )
     }
 }
 
@@ -307,7 +330,14 @@ impl Wallet {
             player.balances.credit(&landing.split)
         };
         let id = Uuid::now_v7();
-        let body = view::receipt(key.1, id, &balance, &currency.code, currency.scale, self.categories());
+        let body = view::receipt(
+            key.1,
+            id,
+            &balance,
+            &currency.code,
+            currency.scale,
+            self.categories(),
+        );
         write::commit(
             client,
             Write {
@@ -393,44 +423,67 @@ impl Movement for BetCall {
         let rejection = if player.status != "active" {
             Some(refuse(ErrorCode::PlayerBlocked, "the player is blocked"))
         } else if player.currency != currency.code {
-            Some(refuse(ErrorCode::CurrencyMismatch, "the currency is not the player's"))
+            Some(refuse(
+                ErrorCode::CurrencyMismatch,
+                "the currency is not the player's",
+            ))
         } else if session.as_ref().is_some_and(|s| !s.live) {
             Some(refuse(ErrorCode::SessionExpired, "the session has expired"))
         } else if tombstone {
-            Some(refuse(ErrorCode::TransactionRolledBack, "this transaction was already rolled back"))
+            Some(refuse(
+                ErrorCode::TransactionRolledBack,
+                "this transaction was already rolled back",
+            ))
         } else if round.as_ref().is_some_and(|r| r.status == "closed") {
             Some(refuse(ErrorCode::RoundClosed, "the round is closed"))
         } else {
             None
         };
         if let Some(rejection) = rejection {
-            return wallet.reject(client, key, self.fingerprint.clone(), rejection).await;
+            return wallet
+                .reject(client, key, self.fingerprint.clone(), rejection)
+                .await;
         }
         if round.as_ref().is_some_and(|r| r.player_id != req.player_id) {
             return Err(LedgerError::invalid("the round belongs to another player"));
         }
-        let Some(split) = player.balances.allocate_stake(self.amount, wallet.categories()) else {
-            let error = refuse(ErrorCode::InsufficientFunds, "the balance does not cover the stake");
-            return wallet.reject(client, key, self.fingerprint.clone(), error).await;
+        let Some(split) = player
+            .balances
+            .allocate_stake(self.amount, wallet.categories())
+        else {
+            let error = refuse(
+                ErrorCode::InsufficientFunds,
+                "the balance does not cover the stake",
+            );
+            return wallet
+                .reject(client, key, self.fingerprint.clone(), error)
+                .await;
         };
         let outcome = wallet
-            .land(client, key, &self.fingerprint, &player, currency, Landing {
-                kind: "bet",
-                win_kind: None,
-                amount: self.amount,
-                split,
-                sign: -1,
-                round_id: Some(&req.round_id),
-                game_id: Some(&req.game_id),
-                session_id,
-                reference: None,
-                reference_transaction_id: None,
-                round: RoundChange::Open {
-                    provider_id: key.0,
-                    round_id: &req.round_id,
-                    game_id: &req.game_id,
+            .land(
+                client,
+                key,
+                &self.fingerprint,
+                &player,
+                currency,
+                Landing {
+                    kind: "bet",
+                    win_kind: None,
+                    amount: self.amount,
+                    split,
+                    sign: -1,
+                    round_id: Some(&req.round_id),
+                    game_id: Some(&req.game_id),
+                    session_id,
+                    reference: None,
+                    reference_transaction_id: None,
+                    round: RoundChange::Open {
+                        provider_id: key.0,
+                        round_id: &req.round_id,
+                        game_id: &req.game_id,
+                    },
                 },
-            })
+            )
             .await?;
         wallet.inner.signals.bet_committed(&req.player_id);
         Ok(outcome)
@@ -506,7 +559,9 @@ impl Movement for WinCall {
         };
         let tombstone = async {
             match bet_id {
-                Some(bet_id) if needs_bet => db::ledger::rollback_exists(client, key.0, bet_id).await,
+                Some(bet_id) if needs_bet => {
+                    db::ledger::rollback_exists(client, key.0, bet_id).await
+                }
                 _ => Ok(false),
             }
         };
@@ -529,15 +584,31 @@ impl Movement for WinCall {
         let currency = &self.currency;
         let refuse = |code, message: &str| wallet.business(code, message, &player, currency);
         if player.currency != currency.code {
-            let error = refuse(ErrorCode::CurrencyMismatch, "the currency is not the player's");
-            return wallet.reject(client, key, self.fingerprint.clone(), error).await;
+            let error = refuse(
+                ErrorCode::CurrencyMismatch,
+                "the currency is not the player's",
+            );
+            return wallet
+                .reject(client, key, self.fingerprint.clone(), error)
+                .await;
         }
         // Last resort for a win without bet id or round match: the session's latest
         // unsettled bet in this game.
-        if needs_bet && bet_id.is_none() && matches!(link(&rows, &req.player_id, None), Link::Missing) {
+        if needs_bet
+            && bet_id.is_none()
+            && matches!(link(&rows, &req.player_id, None), Link::Missing)
+        {
             if let Some(session) = session.as_ref() {
-                if let Some(bet) = db::ledger::latest_unsettled_bet(client, session.session_id, &req.game_id).await? {
-                    rows = db::ledger::round_rows(client, key.0, bet.round_id.as_deref().unwrap_or_default()).await?;
+                if let Some(bet) =
+                    db::ledger::latest_unsettled_bet(client, session.session_id, &req.game_id)
+                        .await?
+                {
+                    rows = db::ledger::round_rows(
+                        client,
+                        key.0,
+                        bet.round_id.as_deref().unwrap_or_default(),
+                    )
+                    .await?;
                 }
             }
         }
@@ -551,15 +622,28 @@ impl Movement for WinCall {
                     (allocate_win(self.amount, &stakes), Some(bet))
                 }
                 Link::RolledBack => {
-                    let error = refuse(ErrorCode::TransactionRolledBack, "the bet of this win was rolled back");
-                    return wallet.reject(client, key, self.fingerprint.clone(), error).await;
+                    let error = refuse(
+                        ErrorCode::TransactionRolledBack,
+                        "the bet of this win was rolled back",
+                    );
+                    return wallet
+                        .reject(client, key, self.fingerprint.clone(), error)
+                        .await;
                 }
                 Link::Missing if tombstone => {
-                    let error = refuse(ErrorCode::TransactionRolledBack, "the bet of this win was rolled back");
-                    return wallet.reject(client, key, self.fingerprint.clone(), error).await;
+                    let error = refuse(
+                        ErrorCode::TransactionRolledBack,
+                        "the bet of this win was rolled back",
+                    );
+                    return wallet
+                        .reject(client, key, self.fingerprint.clone(), error)
+                        .await;
                 }
                 Link::Missing => {
-                    return Err(LedgerError::new(ErrorCode::BetNotFound, "no bet found for this win"));
+                    return Err(LedgerError::new(
+                        ErrorCode::BetNotFound,
+                        "no bet found for this win",
+                    ));
                 }
             }
         } else {
@@ -574,19 +658,26 @@ impl Movement for WinCall {
             RoundChange::None
         };
         wallet
-            .land(client, key, &self.fingerprint, &player, currency, Landing {
-                kind: "win",
-                win_kind: Some(&self.win_kind),
-                amount: self.amount,
-                split,
-                sign: 1,
-                round_id: Some(&req.round_id),
-                game_id: Some(&req.game_id),
-                session_id: session.as_ref().map(|s| s.session_id),
-                reference,
-                reference_transaction_id: None,
-                round,
-            })
+            .land(
+                client,
+                key,
+                &self.fingerprint,
+                &player,
+                currency,
+                Landing {
+                    kind: "win",
+                    win_kind: Some(&self.win_kind),
+                    amount: self.amount,
+                    split,
+                    sign: 1,
+                    round_id: Some(&req.round_id),
+                    game_id: Some(&req.game_id),
+                    session_id: session.as_ref().map(|s| s.session_id),
+                    reference,
+                    reference_transaction_id: None,
+                    round,
+                },
+            )
             .await
     }
 }
@@ -648,8 +739,13 @@ impl Movement for RollbackCall {
                 ));
             }
             Some(t) if t.kind != "bet" => {
-                let error = refuse(ErrorCode::RollbackNotAllowed, "only bets can be rolled back");
-                return wallet.reject(client, key, self.fingerprint.clone(), error).await;
+                let error = refuse(
+                    ErrorCode::RollbackNotAllowed,
+                    "only bets can be rolled back",
+                );
+                return wallet
+                    .reject(client, key, self.fingerprint.clone(), error)
+                    .await;
             }
             Some(bet) => {
                 let bet = rows.iter().find(|r| r.id == bet.id).unwrap_or(bet);
@@ -657,8 +753,13 @@ impl Movement for RollbackCall {
                     .iter()
                     .any(|r| r.kind == "rollback" && r.reference_id == Some(bet.id));
                 if !already && rows.iter().any(|r| r.kind == "win") {
-                    let error = refuse(ErrorCode::BetAlreadySettled, "the round of this bet has a win");
-                    return wallet.reject(client, key, self.fingerprint.clone(), error).await;
+                    let error = refuse(
+                        ErrorCode::BetAlreadySettled,
+                        "the round of this bet has a win",
+                    );
+                    return wallet
+                        .reject(client, key, self.fingerprint.clone(), error)
+                        .await;
                 }
                 landing.reference = Some(bet);
                 landing.round_id = bet.round_id.as_deref();

@@ -70,7 +70,11 @@ impl Subscription<'_> {
 impl Drop for Subscription<'_> {
     fn drop(&mut self) {
         self.signals.waiting.fetch_sub(1, Ordering::AcqRel);
-        let mut table = self.signals.by_player.lock().expect("signal table poisoned");
+        let mut table = self
+            .signals
+            .by_player
+            .lock()
+            .expect("signal table poisoned");
         // The table holds one reference and this subscription another: last one out.
         if Arc::strong_count(&self.notify) == 2 {
             table.remove(&self.player_id);
