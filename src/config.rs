@@ -45,7 +45,6 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub request_timeout_ms: u64,
     pub shutdown_grace_ms: u64,
-    pub concurrency_max: usize,
 }
 
 #[derive(Clone, Deserialize)]
@@ -78,6 +77,7 @@ pub struct LedgerSettings {
     pub correlation_wait_ms: u64,
     pub correlation_waiters_max: usize,
     pub player_queue_max: usize,
+    pub player_wait_ms_max: u64,
     pub stale_round_age_secs: u64,
     pub stale_round_sweep_interval_secs: u64,
 }
@@ -178,10 +178,6 @@ impl Settings {
             s.request_timeout_ms >= 100,
             "server.request_timeout_ms must be at least 100",
         );
-        check(
-            s.concurrency_max >= 1,
-            "server.concurrency_max must be at least 1",
-        );
         let d = &self.database;
         check(
             (1..=10_000).contains(&d.pool_max_size),
@@ -248,6 +244,10 @@ impl Settings {
             "ledger.player_queue_max must be at least 1",
         );
         check(
+            l.player_wait_ms_max >= 1,
+            "ledger.player_wait_ms_max must be at least 1",
+        );
+        check(
             l.stale_round_age_secs >= 60,
             "ledger.stale_round_age_secs must be at least 60",
         );
@@ -276,7 +276,7 @@ impl Settings {
         let mut provider_ids = HashSet::new();
         for p in &self.providers {
             check(
-                is_name(&p.id) || is_provider_id(&p.id),
+                is_provider_id(&p.id),
                 &format!(
                     "provider id {:?} must be 1-64 characters of [A-Za-z0-9_.-]",
                     p.id

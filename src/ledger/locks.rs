@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedMutexGuard;
 
@@ -20,6 +20,7 @@ struct Slot {
 pub struct PlayerLocks {
     slots: Arc<Mutex<HashMap<String, Slot>>>,
     queue_max: usize,
+    wait_max: Duration,
 }
 
 /// Held while one money call of the player runs; releases and tidies up on drop.
@@ -46,15 +47,17 @@ impl Drop for Release {
 }
 
 impl PlayerLocks {
-    pub fn new(queue_max: usize) -> Self {
+    pub fn new(queue_max: usize, wait_max: Duration) -> Self {
         Self {
             slots: Arc::default(),
             queue_max,
+            wait_max,
         }
     }
 
     /// Waits for the player's turn. Refuses with `rate_limited` when `queue_max` calls
-    /// of this player are already in line.
+    /// of this player are already in line, and with `retry_later` when the turn does
+    /// not come within `wait_max`.
     pub async fn lock(&self, player_id: &str) -> Result<PlayerGuard, LedgerError> {
         let lock = {
             let mut slots = self.slots.lock().expect("player lock table poisoned");
@@ -78,9 +81,16 @@ impl PlayerLocks {
             player_id: player_id.to_owned(),
         };
         let started = Instant::now();
-        let guard = lock.lock_owned().await;
+        let guard = tokio::time::timeout(self.wait_max, lock.lock_owned()).await;
         metrics::histogram!("wallet_player_lock_wait_seconds")
             .record(started.elapsed().as_secs_f64());
+        let guard = guard.map_err(|_| {
+            metrics::counter!("wallet_player_lock_timeouts_total").increment(1);
+            LedgerError::new(
+                ErrorCode::RetryLater,
+                "this player's earlier calls are still running; nothing was recorded, retry",
+            )
+        })?;
         Ok(PlayerGuard {
             _guard: guard,
             _release: release,
@@ -99,7 +109,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_second_caller_waits_and_the_table_empties_afterwards() {
-        let locks = Arc::new(PlayerLocks::new(10));
+        let locks = Arc::new(PlayerLocks::new(10, Duration::from_secs(5)));
         let first = locks.lock("p").await.unwrap();
         let waiter = {
             let locks = locks.clone();
@@ -114,7 +124,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_queue_of_one_player_is_bounded() {
-        let locks = PlayerLocks::new(1);
+        let locks = PlayerLocks::new(1, Duration::from_secs(5));
         let _held = locks.lock("p").await.unwrap();
         let refused = locks.lock("p").await.err().unwrap();
         assert_eq!(refused.code(), ErrorCode::RateLimited);

@@ -75,7 +75,10 @@ impl Wallet {
                 currencies: settings.currencies(),
                 settings: settings.ledger.clone(),
                 providers: settings.providers.iter().map(|p| p.id.clone()).collect(),
-                locks: locks::PlayerLocks::new(settings.ledger.player_queue_max),
+                locks: locks::PlayerLocks::new(
+                    settings.ledger.player_queue_max,
+                    Duration::from_millis(settings.ledger.player_wait_ms_max),
+                ),
                 signals: signals::BetSignals::default(),
             }),
         }
