@@ -1,5 +1,15 @@
 //! Integration tests against a real PostgreSQL: `scripts/test.sh` starts a throw-away
 //! cluster and exports WALLET_TEST_DATABASE_URL; every test gets a database of its own.
 
+mod amounts;
+mod audit;
+mod auth;
+mod cash;
+mod concurrency;
 mod helpers;
+mod op_support;
+mod players;
+mod provider;
+mod reconciliation;
+mod sessions;
 mod smoke;

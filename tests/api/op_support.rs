@@ -1,0 +1,72 @@
+//! Small helpers shared by the operator-side tests: raw money calls and ledger peeks.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{Reply, TestApp};
+
+/// A fresh id with a readable prefix.
+pub fn id(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// `POST /v1/players/{player}/deposits` with `body` as given.
+pub async fn deposit_raw(app: &TestApp, player: &str, body: Value) -> Reply {
+    app.operator(
+        Method::POST,
+        &format!("/v1/players/{player}/deposits"),
+        Some(body),
+    )
+    .await
+}
+
+/// `POST /v1/players/{player}/withdrawals` with `body` as given.
+pub async fn withdraw_raw(app: &TestApp, player: &str, body: Value) -> Reply {
+    app.operator(
+        Method::POST,
+        &format!("/v1/players/{player}/withdrawals"),
+        Some(body),
+    )
+    .await
+}
+
+/// Number of ledger rows of the player, read straight from the database.
+pub async fn ledger_rows(app: &TestApp, player: &str) -> i64 {
+    app.db()
+        .await
+        .query_one(
+            "SELECT count(*) FROM transactions WHERE player_id = $1",
+            &[&player],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// Number of recorded idempotency keys in the whole database.
+pub async fn idempotency_keys(app: &TestApp) -> i64 {
+    app.db()
+        .await
+        .query_one("SELECT count(*) FROM idempotency_keys", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A zero balance object of a player in a two-decimal currency.
+pub fn zero_eur() -> Value {
+    json!({"total": "0.00", "cash": "0.00", "bonus": "0.00"})
+}
+
+/// Places a bet as provider `demo` in a fresh session; returns the reply.
+pub async fn bet(app: &TestApp, player: &str, round: &str, tx: &str, amount: &str) -> Reply {
+    let session = app.session(player, "demo", "slots").await;
+    app.provider(
+        "bet",
+        json!({
+            "transaction_id": tx, "player_id": player, "session_id": session,
+            "round_id": round, "game_id": "slots", "amount": amount, "currency": "EUR",
+        }),
+    )
+    .await
+}
