@@ -1,6 +1,7 @@
 //! The command-line interface: one subcommand per job of the `wallet` binary.
 
 mod check;
+pub mod loadgen;
 mod serve;
 
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ pub enum Command {
     CheckDb,
     /// Prove every balance equals the sum of its ledger entries; list the offending rows.
     CheckLedger,
+    /// Drive a running wallet as a signed game provider and report throughput, latency,
+    /// correlation and a money check (non-zero exit when the money check fails).
+    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// Runs the parsed command; the process exit code follows the result.
@@ -50,5 +54,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::CheckDb => check::check_db(&settings).await,
         Command::CheckLedger => check::check_ledger(&settings).await,
+        Command::Loadgen(args) => loadgen::main(args).await,
     }
 }

@@ -7,6 +7,7 @@ mod auth;
 mod cash;
 mod concurrency;
 mod helpers;
+mod loadgen;
 mod op_support;
 mod players;
 mod provider;

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Benchmark the wallet side by side with raw PostgreSQL, on this machine, in one run:
+#
+#   scripts/bench.sh
+#
+# 1. a throw-away PostgreSQL cluster (scripts/pg.sh, enterprise profile) on its own port;
+# 2. `cargo build --release`, then `wallet serve` against it (development config, demo
+#    credentials, a pool sized for the machine);
+# 3. pgbench with the minimal SQL a bet can cost (one SERIALIZABLE transaction: debit one
+#    balance row guarded by `balance >= amount`, insert one ledger row), --max-tries;
+# 4. `wallet loadgen`: sustained at the same concurrency and player count, the seed's
+#    burst (waves of 100 simultaneous rounds), and a hot player (waves of 100 simultaneous
+#    rounds on one player) next to pgbench on one row;
+# 5. a table of the results; JSON reports, pgbench logs and pg_stat_statements of the
+#    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX).
+#
+# Environment (defaults in brackets):
+#   BENCH_PG_PORT [55450]  BENCH_HTTP_PORT [18450]  BENCH_CONCURRENCY [32]
+#   BENCH_PLAYERS [1000]   BENCH_DURATION [20] (seconds per measurement)
+#   BENCH_POOL [4 × cores + 8] (wallet's pool_max_size)  BENCH_SEED [42]
+#   BENCH_OUT [mktemp]     BENCH_SKIP_BUILD [unset]
+#
+# Everything started here (server, cluster) is stopped on exit, whatever the outcome.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PG_LOG_PREFIX="[bench]"
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+log() { pg_log "$@"; }
+
+pg_port=${BENCH_PG_PORT:-55450}
+http_port=${BENCH_HTTP_PORT:-18450}
+concurrency=${BENCH_CONCURRENCY:-32}
+players=${BENCH_PLAYERS:-1000}
+duration=${BENCH_DURATION:-20}
+cores=$(nproc)
+pool=${BENCH_POOL:-$((4 * cores + 8))}
+seed=${BENCH_SEED:-42}
+out=${BENCH_OUT:-$(mktemp -d /tmp/wallet-bench-XXXXXX)}
+mkdir -p "$out"
+# Short path: the unix socket lives in the data directory (107-byte limit).
+datadir=$(mktemp -d /tmp/wbench-XXXXXX)/data
+server_pid=""
+base="http://127.0.0.1:$http_port"
+db_url="postgres://wallet@127.0.0.1:$pg_port/wallet"
+
+# shellcheck disable=SC2317 # (trap handler, invoked indirectly)
+on_exit() {
+    local status=$?
+    trap - INT TERM EXIT
+    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    pg_remove "$datadir" || true
+    rmdir "$(dirname "$datadir")" 2>/dev/null || true
+    log "results kept in $out"
+    exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "machine: $cores cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+pg_ensure_binaries
+pg_init "$datadir"
+pg_start "$datadir" "$pg_port"
+
+if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
+    log "building (cargo build --release)"
+    cargo build --release --bin wallet
+fi
+wallet="${CARGO_TARGET_DIR:-target}/release/wallet"
+
+log "starting wallet serve on $base (pool_max_size $pool)"
+WALLET_CONFIG=config/development.toml \
+    WALLET__DATABASE__URL="$db_url" \
+    WALLET__SERVER__LISTEN="127.0.0.1:$http_port" \
+    WALLET__DATABASE__POOL_MAX_SIZE="$pool" \
+    WALLET__LOG__FILTER=warn \
+    "$wallet" serve >"$out/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+    curl -fs "$base/health/ready" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || pg_die "wallet exited; see $out/server.log"
+    sleep 0.2
+done
+curl -fs "$base/health/ready" >/dev/null || pg_die "wallet not ready; see $out/server.log"
+
+# --- raw PostgreSQL: the minimal SQL of a bet -----------------------------------------
+pg_psql "$pg_port" -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
+pg_psql "$pg_port" -d bench <<'SQL'
+CREATE TABLE bench_balances (
+    player_id INT PRIMARY KEY,
+    amount    BIGINT NOT NULL CHECK (amount >= 0)
+);
+CREATE TABLE bench_ledger (
+    id         BIGSERIAL PRIMARY KEY,
+    player_id  INT NOT NULL,
+    amount     BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+SQL
+cat >"$out/bet.sql" <<'SQL'
+\set p random(1, :players)
+\set amt random(10, 1000)
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+UPDATE bench_balances SET amount = amount - :amt WHERE player_id = :p AND amount >= :amt;
+INSERT INTO bench_ledger (player_id, amount) VALUES (:p, :amt);
+COMMIT;
+SQL
+
+# pgbench CLIENTS ROWS NAME: prints tps (without initial connection time).
+pgbench_run() {
+    local clients=$1 rows=$2 name=$3
+    pg_psql "$pg_port" -d bench -c "TRUNCATE bench_balances, bench_ledger" \
+        -c "INSERT INTO bench_balances SELECT g, 1000000000000 FROM generate_series(1, $rows) g" \
+        -c "VACUUM ANALYZE bench_balances"
+    "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U postgres -d bench -M prepared \
+        -c "$clients" -j "$cores" -T "$duration" --max-tries=10000 -D players="$rows" \
+        -f "$out/bet.sql" >"$out/pgbench-$name.log" 2>&1 ||
+        { cat "$out/pgbench-$name.log" >&2; pg_die "pgbench $name failed"; }
+    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$out/pgbench-$name.log"
+}
+
+log "pgbench: $concurrency clients on $players rows, ${duration}s"
+pg_tps=$(pgbench_run "$concurrency" "$players" many)
+log "pgbench: 100 clients on one row, ${duration}s"
+pg_hot_tps=$(pgbench_run 100 1 hot)
+
+# --- the wallet under loadgen ----------------------------------------------------------
+loadgen() {
+    local name=$1
+    shift
+    log "loadgen $name: $*"
+    local status=0
+    "$wallet" loadgen --url "$base" --database-url "$db_url" --seed "$seed" --json "$@" \
+        >"$out/$name.json" 2>"$out/$name.err" || status=$?
+    ((status == 0)) || log "loadgen $name exited with $status (money check failed?)"
+}
+
+pg_psql "$pg_port" -d wallet -c "SELECT pg_stat_statements_reset()" >/dev/null
+loadgen sustained --concurrency "$concurrency" --players "$players" --duration "$duration"
+pg_psql "$pg_port" -d wallet -P pager=off -c "
+    SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+           round(mean_exec_time::numeric, 3) AS mean_ms,
+           round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+      FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'wallet')
+     ORDER BY total_exec_time DESC LIMIT 25" >"$out/pg_stat_statements.txt"
+loadgen burst --burst 100 --players "$players" --duration "$duration"
+loadgen hot --burst 100 --hot-players 1 --duration "$duration"
+
+# --- the table -------------------------------------------------------------------------
+j() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo "n/a"; }
+ms() { awk -v us="$1" 'BEGIN { if (us == "n/a") print "n/a"; else printf "%.1f", us / 1000 }'; }
+pct() { awk -v x="$1" 'BEGIN { if (x == "n/a") print "n/a"; else printf "%.2f%%", 100 * x }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+bw='(.ops_per_s.bet + .ops_per_s.win)'
+sus_rate=$(j sustained "$bw | floor")
+hot_rate=$(j hot "$bw | floor")
+printf '\n'
+printf '| %-58s | %-44s |\n' "measurement" "result"
+printf '|%s|%s|\n' "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..46})"
+row() { printf '| %-58s | %-44s |\n' "$1" "$2"; }
+row "machine" "$cores cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $("$PG_BIN/postgres" --version | awk '{print $NF}'), pool $pool"
+row "pgbench bet script, $concurrency clients, $players rows (tps)" "${pg_tps%.*}"
+row "wallet sustained, $concurrency rounds in flight, $players players" "$sus_rate bets+wins/s ($(j sustained '.calls_per_s | floor') money calls/s)"
+row "  ratio wallet ÷ pgbench" "$(ratio "$sus_rate" "$pg_tps")"
+row "  latency p50 / p99 / p99.9 (ms)" "$(ms "$(j sustained .latency.p50_us)") / $(ms "$(j sustained .latency.p99_us)") / $(ms "$(j sustained .latency.p999_us)")"
+row "  5xx / retry_later / server serialization retries" "$(j sustained .server_errors_5xx) / $(j sustained .retry_later) / $(j sustained .server.serialization_retries)"
+row "  correlation / money check" "$(pct "$(j sustained .correlation.accuracy)") / $(j sustained 'if .money_check.clean then "clean" else "FAILED" end')"
+row "burst: waves of 100 simultaneous rounds, $players players" "$(j burst '.calls_per_s | floor') calls/s"
+row "  avg / p99 latency (ms)" "$(ms "$(j burst .latency.mean_us)") / $(ms "$(j burst .latency.p99_us)")"
+row "  success rate / correlation accuracy" "$(pct "$(j burst .success_rate)") / $(pct "$(j burst .correlation.accuracy)")"
+row "  5xx / money check" "$(j burst .server_errors_5xx) / $(j burst 'if .money_check.clean then "clean" else "FAILED" end')"
+row "hot player: waves of 100 simultaneous rounds on 1 player" "$hot_rate bets+wins/s"
+row "  pgbench bet script, 100 clients, 1 row (tps)" "${pg_hot_tps%.*}"
+row "  ratio wallet ÷ pgbench (one row)" "$(ratio "$hot_rate" "$pg_hot_tps")"
+row "  avg / p99 latency (ms)" "$(ms "$(j hot .latency.mean_us)") / $(ms "$(j hot .latency.p99_us)")"
+row "  5xx / retry_later / money check" "$(j hot .server_errors_5xx) / $(j hot .retry_later) / $(j hot 'if .money_check.clean then "clean" else "FAILED" end')"
+printf '\n'
+log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

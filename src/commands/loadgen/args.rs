@@ -1,0 +1,91 @@
+//! Command-line options of `wallet loadgen`.
+
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Options of the provider simulator. Also the library entry point's input: tests build it
+/// with `LoadgenArgs::parse_from(["loadgen", "--url", ...])`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "loadgen")]
+pub struct LoadgenArgs {
+    /// Base URL of the running wallet.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Run for this many seconds (default when neither --duration nor --operations is
+    /// given: players × rounds-per-player rounds).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Stop starting rounds once this many money calls were sent.
+    #[arg(long)]
+    pub operations: Option<u64>,
+    /// Rounds in flight at once (sustained mode). Burst mode uses --burst instead.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Players created and funded for the run.
+    #[arg(long, default_value_t = 100)]
+    pub players: usize,
+    /// Rounds per player when no --duration or --operations bounds the run.
+    #[arg(long, default_value_t = 10)]
+    pub rounds_per_player: u64,
+    /// Share of money calls sent twice at once (idempotent resends).
+    #[arg(long, default_value_t = 0.05)]
+    pub duplicate_share: f64,
+    /// Share of rounds whose win is sent before its bet completes.
+    #[arg(long, default_value_t = 0.05)]
+    pub win_before_bet_share: f64,
+    /// Share of rounds settled by a rollback of the bet instead of a win.
+    #[arg(long, default_value_t = 0.05)]
+    pub rollback_share: f64,
+    /// Burst mode: waves of N rounds started at the same instant (N defaults to 100).
+    #[arg(long, num_args = 0..=1, default_missing_value = "100")]
+    pub burst: Option<usize>,
+    /// Hot-player mode: all traffic on K players (overrides --players).
+    #[arg(long)]
+    pub hot_players: Option<usize>,
+    /// Seed of the random choices (amounts, shares, players).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print a machine-readable JSON report instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Operator bearer token used to create, fund and read back players.
+    #[arg(long, default_value = "demo-operator-token")]
+    pub operator_token: String,
+    #[arg(long, default_value = "demo")]
+    pub provider_id: String,
+    #[arg(long, default_value = "demo-secret")]
+    pub provider_secret: String,
+    /// Currency of the simulated players (2 decimals assumed).
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    /// When given, run the ledger reconciliation query on this database at the end.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Attempts per call when the wallet answers 503 retry_later or the connection fails.
+    #[arg(long, default_value_t = 5)]
+    pub client_tries: u32,
+    /// Hide the progress bar even on a terminal.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl LoadgenArgs {
+    pub fn duration_limit(&self) -> Option<Duration> {
+        self.duration.map(Duration::from_secs_f64)
+    }
+
+    /// Players that receive traffic.
+    pub fn player_count(&self) -> usize {
+        self.hot_players.unwrap_or(self.players).max(1)
+    }
+
+    /// Rounds to play when neither a duration nor an operation count bounds the run.
+    pub fn round_limit(&self) -> Option<u64> {
+        if self.duration.is_some() || self.operations.is_some() {
+            None
+        } else {
+            Some(self.player_count() as u64 * self.rounds_per_player.max(1))
+        }
+    }
+}
