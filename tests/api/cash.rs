@@ -320,3 +320,18 @@ async fn operator_ids_do_not_collide_with_provider_transaction_ids() {
     assert!(!dep.replayed());
     assert_eq!(app.balance(&player).await["cash"], "50.00");
 }
+
+#[tokio::test]
+async fn concurrent_duplicates_of_a_deposit_apply_once_and_replay_the_rest() {
+    let app = TestApp::spawn().await;
+    let player = app.player("EUR").await;
+    let body = json!({"transaction_id": id("dep"), "amount": "10"});
+    let replies =
+        futures::future::join_all((0..20).map(|_| deposit_raw(&app, &player, body.clone()))).await;
+    assert!(replies.iter().all(|r| r.status == StatusCode::OK));
+    let fresh: Vec<_> = replies.iter().filter(|r| !r.replayed()).collect();
+    assert_eq!(fresh.len(), 1, "{} calls applied", fresh.len());
+    assert!(replies.iter().all(|r| r.body == fresh[0].body));
+    assert_eq!(app.balance(&player).await["cash"], "10.00");
+    assert_eq!(ledger_rows(&app, &player).await, 1);
+}
