@@ -11,7 +11,8 @@
 # PostgreSQL refuses to run as root; when the caller is root, initdb/pg_ctl/postgres run
 # as the "postgres" system user (runuser) and the data directory belongs to it.
 #
-# Callers set PG_LOG_PREFIX (e.g. "[run]") for log lines. Functions:
+# Callers set PG_LOG_PREFIX (e.g. "[run]") for log lines. PG_STARTED becomes 1 once pg_start
+# has launched a server: clean-up should stop only a cluster it started. Functions:
 #   pg_ensure_binaries       sets PG_BIN (newest /usr/lib/postgresql/*/bin), installs if absent
 #   pg_init DATADIR          initdb, unless DATADIR already holds a cluster
 #   pg_start DATADIR PORT    start, wait for pg_isready, create role/db/extension (idempotent)
@@ -32,8 +33,11 @@ PG_OS_USER=postgres
 PG_START_TIMEOUT_S=${PG_START_TIMEOUT_S:-60}
 PG_STOP_TIMEOUT_S=${PG_STOP_TIMEOUT_S:-60}
 PG_BIN=""
+# shellcheck disable=SC2034 # (read by the sourcing scripts)
+PG_STARTED=0
 
-pg_log() { printf '%s %s\n' "$PG_LOG_PREFIX" "$*" >&2; }
+# Never fails: cleanup on exit must go on when the terminal (stderr) is already gone.
+pg_log() { printf '%s %s\n' "$PG_LOG_PREFIX" "$*" >&2 || true; }
 pg_die() {
     pg_log "error: $*"
     exit 1
@@ -57,24 +61,41 @@ pg__newest_bin() {
     dirname "$(printf '%s\n' "${candidates[@]}" | sort -V | tail -n 1)"
 }
 
+pg__apt_install() {
+    local sudo=()
+    pg__is_root || sudo=(sudo)
+    # No "main" cluster on 5432 from the Debian package: the scripts make their own.
+    if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
+        "${sudo[@]}" mkdir -p /etc/postgresql-common
+        echo 'create_main_cluster = false' | "${sudo[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
+    fi
+    pg_log "apt-get install $*"
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y "$@"
+}
+
+pg__stat_statements_present() {
+    [[ -f "$("$PG_BIN/pg_config" --sharedir)/extension/pg_stat_statements.control" ]]
+}
+
 pg_ensure_binaries() {
-    if [[ -z $PG_BIN ]] && ! PG_BIN=$(pg__newest_bin); then
-        pg_log "PostgreSQL server binaries not found; installing the postgresql package"
-        local sudo=()
-        pg__is_root || sudo=(sudo)
-        # No "main" cluster on 5432 from the Debian package: the scripts make their own.
-        if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
-            "${sudo[@]}" mkdir -p /etc/postgresql-common
-            echo 'create_main_cluster = false' | "${sudo[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
-        fi
-        "${sudo[@]}" apt-get update
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql postgresql-contrib
+    if ! PG_BIN=$(pg__newest_bin); then
+        pg_log "PostgreSQL server binaries not found"
+        pg__apt_install postgresql postgresql-contrib
         PG_BIN=$(pg__newest_bin) || pg_die "postgresql installed but no /usr/lib/postgresql/*/bin/postgres"
     fi
-    local sharedir
-    sharedir=$("$PG_BIN/pg_config" --sharedir)
-    [[ -f $sharedir/extension/pg_stat_statements.control ]] ||
-        pg_die "pg_stat_statements is missing ($sharedir/extension); install postgresql-contrib"
+    if ! pg__stat_statements_present; then
+        # Debian 12 ships contrib inside postgresql-NN; older layouts split it out.
+        local major
+        major=$(basename "$(dirname "$PG_BIN")")
+        pg_log "pg_stat_statements not found for PostgreSQL $major"
+        if apt-cache show "postgresql-contrib-$major" >/dev/null 2>&1; then
+            pg__apt_install "postgresql-contrib-$major"
+        else
+            pg__apt_install postgresql-contrib
+        fi
+        pg__stat_statements_present || pg_die "pg_stat_statements is still missing for PostgreSQL $major"
+    fi
     pg_log "using $("$PG_BIN/postgres" --version) from $PG_BIN"
 }
 
@@ -136,26 +157,31 @@ pg_init() {
     pg__as_owner mv "$datadir/postgresql.conf" "$datadir/postgresql.conf.initdb"
 }
 
-pg__status() { pg__as_owner "$PG_BIN/pg_ctl" status --pgdata="$1" >/dev/null 2>&1; }
+# The PID of the postmaster serving DATADIR, if one is running. postmaster.pid alone is not
+# proof: a crash (kill -9, power off) leaves it behind, and in a container its PID is often
+# reused by an unrelated process. It counts only if that process is a postgres started on
+# this data directory.
+pg__running_pid() {
+    local datadir=$1 pid cmdline
+    [[ -f $datadir/postmaster.pid ]] || return 1
+    pid=$(head -n 1 "$datadir/postmaster.pid")
+    [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline") || return 1
+    [[ $cmdline == *postgres* && " $cmdline " == *" $datadir "* ]] || return 1
+    echo "$pid"
+}
 
-# A crash (kill -9, power off) leaves postmaster.pid and the socket lock file behind.
-# postgres ignores them when their PID is dead, but in a container that PID is often
-# reused by an unrelated process, and then postgres refuses to start. The cluster is
-# running only if that PID is a postgres started on this data directory; otherwise both
-# files are stale. (Orphaned backends are still caught: postgres refuses to start while
-# they hold the old shared memory segment, which it finds by the data directory.)
+# Refuse a running cluster; otherwise drop what a crash left behind, which postgres would
+# trip over when the PID in it was reused. (Orphaned backends are still caught: postgres
+# refuses to start while they hold the old shared memory, found by the data directory.)
 pg__clear_stale_state() {
-    local datadir=$1 pidfile="$1/postmaster.pid" pid cmdline
-    if [[ -f $pidfile ]]; then
-        pid=$(head -n 1 "$pidfile")
-        if [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]]; then
-            cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-            if [[ $cmdline == *postgres* && " $cmdline " == *" $datadir "* ]]; then
-                pg_die "cluster in $datadir is already running (pid $pid); stop it first: $PG_BIN/pg_ctl stop -D $datadir"
-            fi
-        fi
-        pg_log "removing stale postmaster.pid (pid ${pid:-?} is not running this cluster)"
-        rm -f -- "$pidfile"
+    local datadir=$1 pid
+    if pid=$(pg__running_pid "$datadir"); then
+        pg_die "cluster in $datadir is already running (pid $pid); stop it first: $PG_BIN/pg_ctl stop -D $datadir"
+    fi
+    if [[ -f $datadir/postmaster.pid ]]; then
+        pg_log "removing stale postmaster.pid (its server is not running)"
+        rm -f -- "$datadir/postmaster.pid"
     fi
     # The socket directory is the data directory: nothing else lives there.
     rm -f -- "$datadir"/.s.PGSQL.*
@@ -190,13 +216,15 @@ pg_start() {
         pg__log_tail "$log"
         pg_die "pg_ctl start failed"
     fi
+    # shellcheck disable=SC2034 # (read by the sourcing scripts)
+    PG_STARTED=1
 
     local started=$SECONDS
-    until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -d postgres -U postgres; do
+    until "$PG_BIN/pg_isready" -q -t 2 -h 127.0.0.1 -p "$port" -d postgres -U postgres; do
         local failure=""
         if ((SECONDS - started >= PG_START_TIMEOUT_S)); then
             failure="did not become ready on 127.0.0.1:$port within ${PG_START_TIMEOUT_S}s"
-        elif ((SECONDS - started >= 2)) && ! pg__status "$datadir"; then
+        elif ((SECONDS - started >= 2)) && ! pg__running_pid "$datadir" >/dev/null; then
             # (after a grace period: postmaster.pid appears a moment after pg_ctl returns)
             failure="exited during start-up"
         fi
@@ -234,8 +262,9 @@ SQL
 pg_stop() {
     local datadir
     datadir=$(pg__abs "$1")
-    [[ -n $PG_BIN && -f $datadir/postmaster.pid ]] || return 0
-    pg__status "$datadir" || return 0
+    if [[ -z $PG_BIN ]] || ! pg__running_pid "$datadir" >/dev/null; then
+        return 0
+    fi
     pg_log "stopping PostgreSQL ($datadir)"
     if ! pg__as_owner "$PG_BIN/pg_ctl" stop --pgdata="$datadir" -m fast --wait \
         --timeout="$PG_STOP_TIMEOUT_S" >/dev/null; then

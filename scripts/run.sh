@@ -9,8 +9,8 @@
 #   WALLET_PG_PORT   port of the dev cluster on 127.0.0.1 (default 55432; not 5432)
 #
 # The cluster lives in .pgdata/dev (git-ignored) and keeps its data between runs; delete
-# that directory to start over. Its log is .pgdata/dev/server.log. Ctrl-C or SIGTERM stops
-# the service gracefully (a second one kills it), then the cluster.
+# that directory to start over. Its log is .pgdata/dev/server.log. Ctrl-C, SIGTERM or a
+# closed terminal stops the service gracefully (a second signal kills it), then the cluster.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,8 +24,8 @@ datadir="$PWD/.pgdata/dev"
 server_pid=""
 stopping=0
 
-# INT/TERM: while the service runs, ask it to stop and keep waiting for it (the main flow
-# then exits with its status); before that, just leave.
+# INT/TERM/HUP: while the service runs, ask it to stop and keep waiting for it (the main flow
+# then exits with its status); before that, just leave with status $1 (128 + signal).
 # shellcheck disable=SC2317 # (trap handler, invoked indirectly)
 on_signal() {
     if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
@@ -33,28 +33,33 @@ on_signal() {
             log "killing the service"
             kill -KILL "$server_pid" 2>/dev/null || true
         else
-            log "stopping the service (again to kill it)"
+            log "stopping the service (signal again to kill it)"
             kill -TERM "$server_pid" 2>/dev/null || true
             stopping=1
         fi
-        return
+        return 0
     fi
-    exit 130
+    exit "$1"
 }
 
 # shellcheck disable=SC2317 # (trap handler, invoked indirectly)
 on_exit() {
     local status=$?
-    trap - INT TERM
+    trap - INT TERM HUP
     if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
         kill -TERM "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    pg_stop "$datadir"
+    # Only a cluster this run started: never one a concurrent run.sh is using.
+    if ((PG_STARTED)); then
+        pg_stop "$datadir"
+    fi
     exit "$status"
 }
 
-trap on_signal INT TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
 trap on_exit EXIT
 
 pg_ensure_binaries
@@ -82,13 +87,18 @@ set +m
 status=0
 wait "$server_pid" || status=$?
 # A trapped signal interrupts `wait` (status > 128) while the service is still shutting
-# down: wait again for its own status (127: already collected, keep what we have).
-while ((status > 128)); do
+# down: wait again until it is gone (a zombie still answers kill -0 until reaped).
+while kill -0 "$server_pid" 2>/dev/null; do
+    status=0
+    wait "$server_pid" || status=$?
+done
+# If the service exited while a trap ran, the last wait was the interrupted one: ask bash
+# for the remembered status (127: none remembered, keep what we have).
+if ((status > 128)); then
     next=0
     wait "$server_pid" || next=$?
-    ((next == 127)) && break
-    status=$next
-done
+    ((next == 127)) || status=$next
+fi
 server_pid=""
 log "service exited (status $status)"
 exit "$status"

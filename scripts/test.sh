@@ -54,6 +54,7 @@ trap on_exit EXIT
 # Signals end the script through the EXIT trap, so the cluster goes too.
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 pg_ensure_binaries
 port=${WALLET_TEST_PG_PORT:-$(free_port)}
