@@ -95,7 +95,14 @@ fn parse_plain_decimal(s: &str) -> Result<Decimal, String> {
     if !well_formed {
         return Err(format!("amount {s:?} is not a plain decimal number"));
     }
-    Decimal::from_str_exact(s).map_err(|_| format!("amount {s:?} is out of range"))
+    // Trailing zeros carry no value: dropping them keeps a long but exact input
+    // ("12.5000…0", any length) within Decimal's 28 digits of scale.
+    let exact = if frac.is_empty() {
+        s
+    } else {
+        s.trim_end_matches('0').trim_end_matches('.')
+    };
+    Decimal::from_str_exact(exact).map_err(|_| format!("amount {s:?} is out of range"))
 }
 
 /// A JSON number literal, exponent allowed; parsed exactly from its text.
@@ -201,6 +208,11 @@ mod tests {
         assert_eq!(parse("1E-2"), Ok(Amount(1)));
         assert_eq!(parse("0.1"), Ok(Amount(10)));
         assert_eq!(parse("0"), Ok(Amount(0)));
+        let zeros = "0".repeat(40);
+        assert_eq!(parse(&format!("\"12.5{zeros}\"")), Ok(Amount(1250)));
+        assert_eq!(parse(&format!("12.5{zeros}")), Ok(Amount(1250)));
+        assert_eq!(parse("\"100.0\""), Ok(Amount(10000)));
+        assert_eq!(parse("\"-0.0\""), Ok(Amount(0)));
     }
 
     #[test]

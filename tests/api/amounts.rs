@@ -229,3 +229,44 @@ async fn a_refused_withdrawal_amount_changes_nothing() {
     assert_eq!(app.balance(&player).await["cash"], "10.00");
     assert_eq!(ledger_rows(&app, &player).await, 1);
 }
+
+#[tokio::test]
+async fn many_trailing_zeros_are_still_fine() {
+    let app = TestApp::spawn().await;
+    let zeros = "0".repeat(40);
+    assert_credited(&app, "EUR", json!(format!("12.5{zeros}")), "12.50").await;
+    assert_credited(
+        &app,
+        "BTC",
+        json!(format!("0.00000001{zeros}")),
+        "0.00000001",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_json_number_with_many_trailing_zeros_is_fine() {
+    let app = TestApp::spawn().await;
+    let player = app.player("EUR").await;
+    let zeros = "0".repeat(40);
+    let response = app
+        .http
+        .post(format!("{}/v1/players/{player}/deposits", app.base))
+        .bearer_auth(crate::helpers::OPERATOR_TOKEN)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"transaction_id": "z1", "amount": 12.5{zeros}}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.balance(&player).await["cash"], "12.50");
+}
+
+#[tokio::test]
+async fn a_fraction_just_beyond_the_scale_is_refused_even_when_long() {
+    let app = TestApp::spawn().await;
+    let digits = "0".repeat(40);
+    assert_refused(&app, "EUR", &[json!(format!("12.5{digits}1"))]).await;
+}
