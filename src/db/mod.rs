@@ -117,8 +117,12 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
 }
 
 pub async fn begin_serializable(client: &Client) -> Result<(), DbError> {
+    // A sequential scan takes a relation-level SIREAD lock, and on small tables the
+    // planner prefers one (e.g. for a player's balance rows): every concurrent money
+    // movement of any other player then conflicts with it and aborts. Index scans keep
+    // the predicate locks on the rows and pages actually read.
     client
-        .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL enable_seqscan = off")
         .await?;
     Ok(())
 }

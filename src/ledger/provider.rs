@@ -419,7 +419,10 @@ impl Movement for BetCall {
             return Err(session_invalid());
         }
         let currency = &self.currency;
-        let refuse = |code, message: &str| wallet.business(code, message, &player, currency);
+        // A refusal shows the player's balance in the player's currency, whatever
+        // currency the request named.
+        let own = wallet.player_currency(&player.currency)?;
+        let refuse = |code, message: &str| wallet.business(code, message, &player, &own);
         let rejection = if player.status != "active" {
             Some(refuse(ErrorCode::PlayerBlocked, "the player is blocked"))
         } else if player.currency != currency.code {
@@ -582,7 +585,10 @@ impl Movement for WinCall {
             return Err(session_invalid());
         }
         let currency = &self.currency;
-        let refuse = |code, message: &str| wallet.business(code, message, &player, currency);
+        // A refusal shows the player's balance in the player's currency, whatever
+        // currency the request named.
+        let own = wallet.player_currency(&player.currency)?;
+        let refuse = |code, message: &str| wallet.business(code, message, &player, &own);
         if player.currency != currency.code {
             let error = refuse(
                 ErrorCode::CurrencyMismatch,
