@@ -137,9 +137,12 @@ pub async fn rollback(client: &Client) -> Result<(), DbError> {
     Ok(())
 }
 
-/// A cheap round trip, for readiness checks.
+/// A cheap round trip, for readiness checks and the sampled round-trip latency
+/// (`wallet_db_round_trip_seconds`: each readiness probe and each metrics scrape).
 pub async fn ping(client: &Client) -> Result<(), DbError> {
+    let started = Instant::now();
     client.simple_query("SELECT 1").await?;
+    metrics::histogram!("wallet_db_round_trip_seconds").record(started.elapsed().as_secs_f64());
     Ok(())
 }
 

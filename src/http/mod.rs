@@ -1,8 +1,9 @@
 //! HTTP: routers per audience (provider, operator, ops), extractors, error mapping,
-//! request ids and the one-line-per-request log.
+//! request ids, the OpenAPI document and the one-line-per-request log.
 
 pub mod error;
 pub mod extract;
+pub mod openapi;
 mod operator;
 mod ops;
 mod provider;
@@ -20,6 +21,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Settings;
 use crate::ledger::Wallet;
@@ -27,6 +29,11 @@ use error::LoggedOutcome;
 use extract::Auth;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Where the OpenAPI document is served, and the browsable page that reads it (Swagger
+/// UI, assets built into the binary: no CDN).
+pub const OPENAPI_PATH: &str = "/openapi.json";
+pub const DOCS_PATH: &str = "/docs";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -56,6 +63,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(provider::router())
         .merge(operator::router())
         .merge(ops::router())
+        .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
         .with_state(state)
@@ -97,7 +105,7 @@ async fn log_request(request: Request, next: Next) -> Response {
     let outcome = response.extensions().get::<LoggedOutcome>().cloned();
     let (outcome, code) = outcome.map(|o| (o.0, o.1)).unwrap_or(("ok", String::new()));
     metrics::counter!("wallet_http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
-    metrics::histogram!("wallet_http_request_duration_seconds", "route" => route.clone(), "method" => method.to_string()).record(latency.as_secs_f64());
+    metrics::histogram!("wallet_http_request_duration_seconds", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).record(latency.as_secs_f64());
     tracing::info!(
         request.id = %request_id,
         http.method = %method,

@@ -20,13 +20,13 @@ use crate::db::{self, Client};
 use crate::domain::category::{add_split, allocate_win, CASH};
 use crate::domain::{Amount, AmountInput, Balances, Currency, ErrorCode, Split};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct BalanceQuery {
     pub player_id: String,
     pub session_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Bet {
     pub transaction_id: String,
     pub player_id: String,
@@ -37,7 +37,7 @@ pub struct Bet {
     pub currency: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Win {
     pub transaction_id: String,
     pub player_id: String,
@@ -51,7 +51,7 @@ pub struct Win {
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Rollback {
     pub transaction_id: String,
     pub player_id: String,
