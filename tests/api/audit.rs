@@ -29,6 +29,21 @@ fn assert_item_shape(item: &Value) {
     let created = item["created_at"].as_str().unwrap();
     assert!(created.ends_with('Z'), "{created} is not UTC");
     chrono::DateTime::parse_from_rfc3339(created).expect("RFC 3339");
+    let amount: rust_decimal::Decimal = item["amount"].as_str().unwrap().parse().unwrap();
+    let split_sum: rust_decimal::Decimal = item["split"]
+        .as_object()
+        .expect("split is an object")
+        .values()
+        .map(|v| {
+            v.as_str()
+                .expect("split values are strings")
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(split_sum, amount, "split does not add up: {item}");
+    assert!(!item["amount"].as_str().unwrap().starts_with('-'), "{item}");
+    assert!(item["balance_after"]["total"].is_string(), "{item}");
 }
 
 #[tokio::test]

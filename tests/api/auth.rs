@@ -240,6 +240,25 @@ async fn a_body_over_64_kib_is_413_payload_too_large() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{reply}");
     assert_eq!(reply["error"]["code"], "payload_too_large");
     assert_eq!(app.balance(&player).await, zero_eur());
+    assert_eq!(idempotency_keys(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_refused_oversized_body_still_echoes_the_request_id() {
+    let app = TestApp::spawn().await;
+    let player = app.player("EUR").await;
+    let response = app
+        .http
+        .post(format!("{}/v1/players/{player}/deposits", app.base))
+        .bearer_auth(OPERATOR_TOKEN)
+        .header("content-type", "application/json")
+        .header("x-request-id", "big-one-7")
+        .body(vec![b' '; 70 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.headers()["x-request-id"], "big-one-7");
 }
 
 #[tokio::test]

@@ -177,3 +177,27 @@ async fn patching_an_unknown_player_is_404_player_not_found() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.code(), "player_not_found");
 }
+
+#[tokio::test]
+async fn an_empty_or_overlong_player_id_is_invalid_request() {
+    let app = TestApp::spawn().await;
+    for player in [String::new(), "x".repeat(129), "a\nb".to_owned()] {
+        let reply = app
+            .operator(
+                Method::POST,
+                "/v1/players",
+                Some(json!({"player_id": player, "currency": "EUR"})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{player:?}");
+        assert_eq!(reply.code(), "invalid_request");
+    }
+    let count: i64 = app
+        .db()
+        .await
+        .query_one("SELECT count(*) FROM players", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 0);
+}
