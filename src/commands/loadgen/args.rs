@@ -65,6 +65,12 @@ pub struct LoadgenArgs {
     /// Attempts per call when the wallet answers 503 retry_later or the connection fails.
     #[arg(long, default_value_t = 5)]
     pub client_tries: u32,
+    /// Send ascending transaction and round ids (`<run>-b1`, `<run>-b2`, ...) instead of
+    /// ids that start with a hash, as UUID-issuing providers do. Ascending ids put every
+    /// new key on the last page of each index, where SERIALIZABLE's page-level predicate
+    /// locks make concurrent calls of different players conflict.
+    #[arg(long)]
+    pub sequential_ids: bool,
     /// Hide the progress bar even on a terminal.
     #[arg(long)]
     pub quiet: bool,

@@ -67,6 +67,7 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<Report> {
         duplicate_share: args.duplicate_share,
         win_before_bet_share: args.win_before_bet_share,
         rollback_share: args.rollback_share,
+        sequential_ids: args.sequential_ids,
         wins: Mutex::new(Vec::new()),
     });
 

@@ -35,6 +35,7 @@ pub struct Sim {
     pub duplicate_share: f64,
     pub win_before_bet_share: f64,
     pub rollback_share: f64,
+    pub sequential_ids: bool,
     /// (win transaction id, bet transaction id it must settle) of every win sent.
     pub wins: Mutex<Vec<(String, String)>>,
 }
@@ -56,6 +57,19 @@ pub fn parse_minor(text: &str) -> Option<i64> {
 }
 
 impl Sim {
+    /// The prefix of a round's ids: the run id, led by a hash of the round number
+    /// unless ascending ids were asked for.
+    fn tag(&self, round: u64) -> String {
+        if self.sequential_ids {
+            self.run_id.clone()
+        } else {
+            let hash = (round ^ self.seed)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(29);
+            format!("{hash:016x}-{}", self.run_id)
+        }
+    }
+
     /// Sends `body` once, or twice at once when this call is a duplicate resend.
     /// The call counts as accepted when any copy got 200.
     async fn send(&self, kind: Kind, body: &Value, duplicate: bool) -> Outcome {
@@ -76,8 +90,9 @@ impl Sim {
     pub async fn play_round(&self, index: usize, round: u64) {
         let mut rng = StdRng::seed_from_u64(self.seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let player = &self.players[index];
-        let bet_tx = format!("{}-b{round}", self.run_id);
-        let round_id = format!("{}-r{round}", self.run_id);
+        let tag = self.tag(round);
+        let bet_tx = format!("{tag}-b{round}");
+        let round_id = format!("{tag}-r{round}");
         let stake: i64 = rng.gen_range(10..=1000);
         let rollback = rng.gen_bool(self.rollback_share.clamp(0.0, 1.0));
         let early_win = !rollback && rng.gen_bool(self.win_before_bet_share.clamp(0.0, 1.0));
@@ -99,7 +114,7 @@ impl Sim {
             "amount": format_minor(stake),
             "currency": self.currency,
         });
-        let win_tx = format!("{}-w{round}", self.run_id);
+        let win_tx = format!("{tag}-w{round}");
         let mut win = json!({
             "transaction_id": win_tx,
             "player_id": player.id,
@@ -132,7 +147,7 @@ impl Sim {
         }
         if rollback {
             let body = json!({
-                "transaction_id": format!("{}-x{round}", self.run_id),
+                "transaction_id": format!("{tag}-x{round}"),
                 "player_id": player.id,
                 "reference_transaction_id": bet_tx,
                 "round_id": round_id,
@@ -176,11 +191,10 @@ impl Sim {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let bet_tx = format!(
-            "{}-b{}",
-            self.run_id,
-            win_tx.rsplit_once("-w").map(|(_, r)| r).unwrap_or_default()
-        );
+        let bet_tx = match win_tx.rsplit_once("-w") {
+            Some((tag, round)) => format!("{tag}-b{round}"),
+            None => String::new(),
+        };
         self.wins.lock().unwrap().push((win_tx, bet_tx));
     }
 }
