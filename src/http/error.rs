@@ -69,6 +69,19 @@ fn code_of(body: &Value) -> String {
         .to_owned()
 }
 
+/// The body for a known path called with a method it does not serve.
+pub async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(error_body(
+            ErrorCode::InvalidRequest,
+            "method not allowed on this path",
+            None,
+        )),
+    )
+        .into_response()
+}
+
 /// The body for a route nobody serves.
 pub async fn not_found() -> Response {
     (

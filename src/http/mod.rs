@@ -65,6 +65,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(ops::router())
         .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
         .with_state(state)
         .layer(middleware::from_fn(log_request))

@@ -1,5 +1,6 @@
 //! The operator API: players, cash in and out, sessions, and audit queries.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -119,9 +120,19 @@ async fn list_transactions(
     State(state): State<AppState>,
     _: Viewer,
     Path(player_id): Path<String>,
-    Query(page): Query<Page>,
+    page: Result<Query<Page>, QueryRejection>,
 ) -> Response {
     let log = fields("viewer", Some(&player_id), None);
+    let page = match page {
+        Ok(Query(page)) => page,
+        Err(rejection) => {
+            let error = ApiError::new(
+                crate::domain::ErrorCode::InvalidRequest,
+                rejection.body_text(),
+            );
+            return log.attach(error.into_response());
+        }
+    };
     let limit = match page.limit.as_deref().map(str::parse::<i64>).transpose() {
         Ok(limit) => limit,
         Err(_) => {

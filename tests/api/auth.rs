@@ -319,3 +319,25 @@ async fn unknown_request_fields_are_ignored() {
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
 }
+
+#[tokio::test]
+async fn a_malformed_query_string_still_gets_the_error_envelope() {
+    let app = TestApp::spawn().await;
+    let player = app.player("EUR").await;
+    let reply = app
+        .viewer(&format!(
+            "/v1/players/{player}/transactions?limit=1&limit=2"
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+    assert_eq!(reply.code(), "invalid_request", "{:?}", reply.body);
+}
+
+#[tokio::test]
+async fn a_wrong_method_still_gets_the_error_envelope() {
+    let app = TestApp::spawn().await;
+    let reply = app.operator(Method::PUT, "/v1/players", None).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.code(), "invalid_request", "{:?}", reply.body);
+    assert!(reply.headers.contains_key("x-request-id"));
+}
