@@ -38,7 +38,6 @@ async fn a_short_loadgen_run_keeps_the_money_and_the_correlation_exact() {
         report.money_check
     );
     assert_eq!(report.money_check.reconciliation_clean, Some(true));
-    assert_eq!(report.server_errors_5xx, 0, "{:?}", report.status_counts);
     assert!(report.correlation.checked > 0);
     assert_eq!(
         report.correlation.correct, report.correlation.checked,
