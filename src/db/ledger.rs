@@ -251,21 +251,28 @@ pub async fn rollback_exists(
         .get(0))
 }
 
-/// The latest bet of a session and game that no win or rollback references yet.
-pub async fn latest_unsettled_bet(
+/// Every row of the round of the session's latest bet in `game_id` that no win or
+/// rollback references yet, oldest first.
+pub async fn round_rows_of_open_session_bet(
     client: &Client,
+    provider_id: &str,
     session_id: Uuid,
     game_id: &str,
-) -> Result<Option<LedgerRow>, DbError> {
+) -> Result<Vec<LedgerRow>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions t WHERE session_id = $1 AND kind = 'bet' \
-             AND game_id = $2 AND NOT EXISTS (SELECT 1 FROM transactions s \
-             WHERE s.reference_id = t.id) ORDER BY id DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = \
+             (SELECT t.round_id FROM transactions t WHERE t.session_id = $2 AND t.kind = 'bet' \
+              AND t.game_id = $3 AND t.provider_id = $1 AND NOT EXISTS \
+              (SELECT 1 FROM transactions s WHERE s.reference_id = t.id) \
+              ORDER BY t.id DESC LIMIT 1) \
+             ORDER BY id"
         ))
         .await?;
-    let row = client.query_opt(&stmt, &[&session_id, &game_id]).await?;
-    Ok(row.as_ref().map(from_row))
+    let rows = client
+        .query(&stmt, &[&provider_id, &session_id, &game_id])
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
 }
 
 /// A page of a player's transactions, newest first, strictly older than `before`.

@@ -116,15 +116,25 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn begin_serializable(client: &Client) -> Result<(), DbError> {
+/// Starts the SERIALIZABLE transaction of a money movement and locks the player row
+/// in it, with the player's balances: one pipelined round trip. Every movement of a
+/// player takes this lock first, so movements of one player queue at the database
+/// (across processes too) instead of aborting each other.
+pub async fn lock_player(
+    client: &Client,
+    player_id: &str,
+) -> Result<Option<players::PlayerRow>, DbError> {
     // A sequential scan takes a relation-level SIREAD lock, and on small tables the
     // planner prefers one (e.g. for a player's balance rows): every concurrent money
     // movement of any other player then conflicts with it and aborts. Index scans keep
     // the predicate locks on the rows and pages actually read.
-    client
-        .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL enable_seqscan = off")
-        .await?;
-    Ok(())
+    let begin =
+        client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL enable_seqscan = off");
+    let (_, player) = futures::try_join!(
+        async { begin.await.map_err(DbError::from) },
+        players::lock(client, player_id)
+    )?;
+    Ok(player)
 }
 
 pub async fn commit(client: &Client) -> Result<(), DbError> {

@@ -36,7 +36,8 @@ pub async fn get(
     }))
 }
 
-/// Opens the round if it does not exist yet.
+/// Opens a round. Fails with a unique violation when it exists already: callers open
+/// only rounds they did not find, so a violation means a concurrent call opened it.
 pub async fn open(
     client: &Client,
     provider_id: &str,
@@ -46,8 +47,7 @@ pub async fn open(
 ) -> Result<(), DbError> {
     let stmt = client
         .prepare_cached(
-            "INSERT INTO rounds (provider_id, round_id, player_id, game_id) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (provider_id, round_id) DO NOTHING",
+            "INSERT INTO rounds (provider_id, round_id, player_id, game_id) VALUES ($1, $2, $3, $4)",
         )
         .await?;
     client

@@ -56,6 +56,24 @@ struct Inner {
 
 /// One attempt at a money movement, run inside a SERIALIZABLE transaction that the
 /// attempt commits itself when it succeeds. On error the caller rolls back.
+///
+/// Every attempt sends one pipeline of reads, then one pipeline of writes and COMMIT:
+///
+/// 1. reads by shared keys (the idempotency record, session, round, the round's ledger
+///    rows, tombstones) run as single statements *before* BEGIN;
+/// 2. BEGIN ISOLATION LEVEL SERIALIZABLE, then the player row `FOR UPDATE` with its
+///    balances: the only reads inside the snapshot.
+///
+/// Why the split: under SERIALIZABLE, PostgreSQL tracks reads with predicate locks on
+/// whole index pages, and the newest end of each shared index (rounds, ledger rows,
+/// idempotency keys) is read and written by every concurrent call. Reading those in
+/// the snapshot makes calls of *different* players abort each other (measured: dozens
+/// of exhausted retries in the randomized bank test). The shared-key reads do not need
+/// the snapshot: they happen while this process holds the player's turn
+/// ([`locks::PlayerLocks`]), so no other call of the player can change them, and the
+/// unique keys on `(provider, transaction_id)` and rounds refuse any write that a
+/// concurrent call of another player made first (the attempt is then retried). What
+/// the snapshot guards is the balance: its read, check and update are serializable.
 trait Movement: Send + Sync {
     fn player_id(&self) -> &str;
     fn kind(&self) -> &'static str;
@@ -166,6 +184,7 @@ impl Wallet {
                 return Err(error);
             }
             retry += 1;
+            tracing::debug!(kind = movement.kind(), retry, error = %error, "retrying after a conflict");
             metrics::counter!("wallet_serialization_retries_total", "kind" => movement.kind())
                 .increment(1);
             let jitter = rand::thread_rng().gen_range(0..=backoff_ms);

@@ -348,16 +348,12 @@ impl Movement for CashMove {
 
     async fn attempt(&self, wallet: &Wallet, client: &Client) -> Result<Outcome, LedgerError> {
         let key = (OPERATOR_NAMESPACE, self.transaction_id.as_str());
-        let (recorded, (), player) = try_join!(
-            db::ledger::find_recorded(client, key.0, key.1),
-            db::begin_serializable(client),
-            db::players::lock(client, &self.player_id),
-        )?;
-        if let Some(recorded) = recorded {
-            db::rollback(client).await?;
+        if let Some(recorded) = db::ledger::find_recorded(client, key.0, key.1).await? {
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = player.ok_or_else(player_not_found)?;
+        let player = db::lock_player(client, &self.player_id)
+            .await?
+            .ok_or_else(player_not_found)?;
         let currency = wallet.player_currency(&player.currency)?;
         let amount = self
             .amount

@@ -400,19 +400,19 @@ impl Movement for BetCall {
         let req = &self.req;
         let key = (self.provider_id.as_str(), req.transaction_id.as_str());
         let session_id = parse_session(Some(&req.session_id));
-        let (recorded, (), player, session, round, tombstone) = try_join!(
+        // See `Movement`: shared-key reads first, then the snapshot.
+        let (recorded, session, round, tombstone) = try_join!(
             db::ledger::find_recorded(client, key.0, key.1),
-            db::begin_serializable(client),
-            db::players::lock(client, &req.player_id),
             session_if(client, session_id),
             db::rounds::get(client, key.0, &req.round_id),
             db::ledger::rollback_exists(client, key.0, key.1),
         )?;
         if let Some(recorded) = recorded {
-            db::rollback(client).await?;
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = player.ok_or_else(player_not_found)?;
+        let player = db::lock_player(client, &req.player_id)
+            .await?
+            .ok_or_else(player_not_found)?;
         if !session_belongs(&session, key.0, &req.player_id)
             || session.as_ref().is_some_and(|s| s.game_id != req.game_id)
         {
@@ -480,10 +480,13 @@ impl Movement for BetCall {
                     session_id,
                     reference: None,
                     reference_transaction_id: None,
-                    round: RoundChange::Open {
-                        provider_id: key.0,
-                        round_id: &req.round_id,
-                        game_id: &req.game_id,
+                    round: match round {
+                        Some(_) => RoundChange::None,
+                        None => RoundChange::Open {
+                            provider_id: key.0,
+                            round_id: &req.round_id,
+                            game_id: &req.game_id,
+                        },
                     },
                 },
             )
@@ -568,19 +571,36 @@ impl Movement for WinCall {
                 _ => Ok(false),
             }
         };
-        let (recorded, (), player, session, mut rows, tombstone) = try_join!(
+        // The last resort for a win without bet id or round match: the round of the
+        // session's latest unsettled bet in this game.
+        let by_session = async {
+            match session_id {
+                Some(session_id) if needs_bet && bet_id.is_none() => {
+                    db::ledger::round_rows_of_open_session_bet(
+                        client,
+                        key.0,
+                        session_id,
+                        &req.game_id,
+                    )
+                    .await
+                }
+                _ => Ok(Vec::new()),
+            }
+        };
+        // See `Movement`: shared-key reads first, then the snapshot.
+        let (recorded, session, mut rows, by_session, tombstone) = try_join!(
             db::ledger::find_recorded(client, key.0, key.1),
-            db::begin_serializable(client),
-            db::players::lock(client, &req.player_id),
             session_if(client, session_id),
             rows,
+            by_session,
             tombstone,
         )?;
         if let Some(recorded) = recorded {
-            db::rollback(client).await?;
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = player.ok_or_else(player_not_found)?;
+        let player = db::lock_player(client, &req.player_id)
+            .await?
+            .ok_or_else(player_not_found)?;
         if req.session_id.is_some() && !session_belongs(&session, key.0, &req.player_id) {
             return Err(session_invalid());
         }
@@ -598,25 +618,12 @@ impl Movement for WinCall {
                 .reject(client, key, self.fingerprint.clone(), error)
                 .await;
         }
-        // Last resort for a win without bet id or round match: the session's latest
-        // unsettled bet in this game.
         if needs_bet
             && bet_id.is_none()
+            && session.is_some()
             && matches!(link(&rows, &req.player_id, None), Link::Missing)
         {
-            if let Some(session) = session.as_ref() {
-                if let Some(bet) =
-                    db::ledger::latest_unsettled_bet(client, session.session_id, &req.game_id)
-                        .await?
-                {
-                    rows = db::ledger::round_rows(
-                        client,
-                        key.0,
-                        bet.round_id.as_deref().unwrap_or_default(),
-                    )
-                    .await?;
-                }
-            }
+            rows = by_session;
         }
         let (split, reference) = if needs_bet {
             match link(&rows, &req.player_id, bet_id) {
@@ -708,18 +715,18 @@ impl Movement for RollbackCall {
         let req = &self.req;
         let key = (self.provider_id.as_str(), req.transaction_id.as_str());
         let reference = req.reference_transaction_id.as_str();
-        let (recorded, (), player, rows, target) = try_join!(
+        // See `Movement`: shared-key reads first, then the snapshot.
+        let (recorded, rows, target) = try_join!(
             db::ledger::find_recorded(client, key.0, key.1),
-            db::begin_serializable(client),
-            db::players::lock(client, &req.player_id),
             db::ledger::round_rows_of(client, key.0, reference),
             db::ledger::find(client, key.0, reference),
         )?;
         if let Some(recorded) = recorded {
-            db::rollback(client).await?;
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = player.ok_or_else(player_not_found)?;
+        let player = db::lock_player(client, &req.player_id)
+            .await?
+            .ok_or_else(player_not_found)?;
         let currency = wallet.player_currency(&player.currency)?;
         let refuse = |code, message: &str| wallet.business(code, message, &player, &currency);
         let mut landing = Landing {
