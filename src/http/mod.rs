@@ -61,8 +61,8 @@ impl LogFields {
 pub fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
         .merge(provider::router())
-        .merge(operator::router())
-        .merge(ops::router())
+        .merge(bounded(operator::router(), settings))
+        .merge(bounded(ops::router(), settings))
         .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -72,6 +72,27 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Answers `503 retry_later` when a request runs longer than `server.request_timeout_ms`.
+/// Not applied to the provider routes: a money call that holds its player's turn runs
+/// to its end (its own waits are bounded by the ledger and the pool), so its answer
+/// always tells the truth about what was recorded.
+fn bounded(router: Router<AppState>, settings: &Settings) -> Router<AppState> {
+    let limit = Duration::from_millis(settings.server.request_timeout_ms);
+    router.layer(middleware::from_fn(move |request: Request, next: Next| async move {
+        match tokio::time::timeout(limit, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => {
+                use axum::response::IntoResponse;
+                error::ApiError::new(
+                    crate::domain::ErrorCode::RetryLater,
+                    "the request timed out; a deposit or withdrawal may have been applied: resend it with the same transaction_id to learn its outcome",
+                )
+                .into_response()
+            }
+        }
+    }))
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -59,6 +59,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .set(status.size.saturating_sub(status.available) as f64);
     metrics::gauge!("wallet_db_pool_waiters").set(status.waiting as f64);
     metrics::gauge!("wallet_db_pool_max_connections").set(status.max_size as f64);
+    metrics::gauge!("wallet_players_in_flight").set(state.wallet.players_in_flight() as f64);
+    metrics::gauge!("wallet_correlation_waiting").set(state.wallet.correlation_waiting() as f64);
     if status.waiting == 0 {
         let _ = tokio::time::timeout(SCRAPE_PING_TIMEOUT, ping(&state)).await;
     }

@@ -106,6 +106,16 @@ impl Wallet {
         &self.inner.pool
     }
 
+    /// Players with a money call running or waiting for its turn.
+    pub fn players_in_flight(&self) -> usize {
+        self.inner.locks.active()
+    }
+
+    /// Wins waiting for their bet.
+    pub fn correlation_waiting(&self) -> usize {
+        self.inner.signals.waiting()
+    }
+
     pub fn categories(&self) -> &Categories {
         &self.inner.categories
     }
@@ -148,7 +158,10 @@ impl Wallet {
                 format!("money task failed: {e}"),
             ))
         });
-        record_outcome(kind, &result);
+        // A win that waits for its bet is counted once, when it is answered.
+        if !matches!(&result, Err(e) if e.code() == ErrorCode::BetNotFound) {
+            record_outcome(kind, &result);
+        }
         result
     }
 

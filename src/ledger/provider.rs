@@ -198,7 +198,7 @@ impl Wallet {
                 .signals
                 .subscribe(&call.req.player_id, s.correlation_waiters_max);
             let result = match &subscription {
-                None => return self.execute(call).await,
+                None => self.execute(call.clone()).await,
                 Some(subscription) => {
                     let mut notified = pin!(subscription.notify().notified());
                     notified.as_mut().enable();
@@ -219,6 +219,9 @@ impl Wallet {
                 .increment(1);
                 metrics::histogram!("wallet_correlation_wait_seconds")
                     .record(started.elapsed().as_secs_f64());
+            }
+            if matches!(&result, Err(e) if e.code() == ErrorCode::BetNotFound) {
+                super::record_outcome("win", &result);
             }
             return result;
         }

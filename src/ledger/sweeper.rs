@@ -1,5 +1,4 @@
-//! Background jobs: closing stale open rounds, closing idle pooled connections, and
-//! publishing pool gauges.
+//! Background jobs: closing stale open rounds and closing idle pooled connections.
 
 use std::time::Duration;
 
@@ -38,15 +37,6 @@ pub fn spawn_background_jobs(wallet: &Wallet, idle_timeout: Duration, stop: Canc
                 _ = tick.tick() => {}
             }
             db::close_idle_connections(w.pool(), idle_timeout);
-            let status = w.pool().status();
-            metrics::gauge!("wallet_db_pool_connections").set(status.size as f64);
-            metrics::gauge!("wallet_db_pool_connections_idle").set(status.available as f64);
-            metrics::gauge!("wallet_db_pool_connections_in_use")
-                .set(status.size.saturating_sub(status.available) as f64);
-            metrics::gauge!("wallet_db_pool_waiters").set(status.waiting as f64);
-            metrics::gauge!("wallet_db_pool_max_connections").set(status.max_size as f64);
-            metrics::gauge!("wallet_players_in_flight").set(w.inner.locks.active() as f64);
-            metrics::gauge!("wallet_correlation_waiting").set(w.inner.signals.waiting() as f64);
         }
     });
 }
