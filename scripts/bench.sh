@@ -17,7 +17,7 @@
 # Environment (defaults in brackets):
 #   BENCH_PG_PORT [55450]  BENCH_HTTP_PORT [18450]  BENCH_CONCURRENCY [32]
 #   BENCH_PLAYERS [1000]   BENCH_DURATION [20] (seconds per measurement)
-#   BENCH_POOL [4 × cores + 8] (wallet's pool_max_size)  BENCH_SEED [42]
+#   BENCH_POOL [32] (wallet's pool_max_size: 16 left calls waiting ~20 ms for a connection)  BENCH_SEED [42]
 #   BENCH_OUT [mktemp]     BENCH_SKIP_BUILD [unset]
 #
 # Everything started here (server, cluster) is stopped on exit, whatever the outcome.
@@ -35,7 +35,7 @@ concurrency=${BENCH_CONCURRENCY:-32}
 players=${BENCH_PLAYERS:-1000}
 duration=${BENCH_DURATION:-20}
 cores=$(nproc)
-pool=${BENCH_POOL:-$((4 * cores + 8))}
+pool=${BENCH_POOL:-32}
 seed=${BENCH_SEED:-42}
 out=${BENCH_OUT:-$(mktemp -d /tmp/wallet-bench-XXXXXX)}
 mkdir -p "$out"
