@@ -69,7 +69,7 @@ fn split_from_json(value: Value) -> Split {
         .collect()
 }
 
-fn split_to_json(split: &Split) -> Value {
+pub(super) fn split_to_json(split: &Split) -> Value {
     Value::Object(
         split
             .iter()
@@ -99,39 +99,6 @@ fn from_row(row: &Row) -> LedgerRow {
     }
 }
 
-pub async fn insert(client: &Client, row: &NewLedgerRow<'_>) -> Result<(), DbError> {
-    let stmt = client
-        .prepare_cached(&format!(
-            "INSERT INTO transactions ({}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())",
-            COLUMNS
-        ))
-        .await?;
-    client
-        .execute(
-            &stmt,
-            &[
-                &row.id,
-                &row.provider_id,
-                &row.transaction_id,
-                &row.player_id,
-                &row.kind,
-                &row.win_kind,
-                &row.amount.0,
-                &row.currency,
-                &split_to_json(row.split),
-                &split_to_json(row.balance_after),
-                &row.round_id,
-                &row.game_id,
-                &row.session_id,
-                &row.reference_id,
-                &row.reference_transaction_id,
-            ],
-        )
-        .await?;
-    Ok(())
-}
-
 /// The recorded outcome of `(provider, transaction_id)`, if any.
 pub async fn find_recorded(
     client: &Client,
@@ -152,33 +119,6 @@ pub async fn find_recorded(
         status_code: r.get::<_, i16>(1) as u16,
         response: r.get(2),
     }))
-}
-
-pub async fn record(
-    client: &Client,
-    provider_id: &str,
-    transaction_id: &str,
-    outcome: &Recorded,
-) -> Result<(), DbError> {
-    let stmt = client
-        .prepare_cached(
-            "INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, status_code, response) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .await?;
-    client
-        .execute(
-            &stmt,
-            &[
-                &provider_id,
-                &transaction_id,
-                &outcome.fingerprint,
-                &(outcome.status_code as i16),
-                &outcome.response,
-            ],
-        )
-        .await?;
-    Ok(())
 }
 
 /// One transaction by the provider's id.

@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod ledger;
+pub mod movement;
 pub mod players;
 pub mod rounds;
 pub mod sessions;
@@ -57,8 +58,12 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     let mut pg: tokio_postgres::Config = settings.url.parse()?;
     pg.application_name("wallet");
     pg.connect_timeout(Duration::from_millis(settings.connect_timeout_ms));
+    // enable_seqscan=off: a sequential scan inside a SERIALIZABLE transaction takes a
+    // relation-level SIREAD lock, and on small tables the planner prefers one (e.g. for
+    // a player's balance rows): every concurrent money movement of any other player then
+    // conflicts with it and aborts. Every query of the service has an index to use.
     pg.options(format!(
-        "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+        "-c statement_timeout={} -c idle_in_transaction_session_timeout={} -c enable_seqscan=off",
         settings.statement_timeout_ms, settings.statement_timeout_ms
     ));
     let manager = Manager::from_config(
@@ -124,12 +129,7 @@ pub async fn lock_player(
     client: &Client,
     player_id: &str,
 ) -> Result<Option<players::PlayerRow>, DbError> {
-    // A sequential scan takes a relation-level SIREAD lock, and on small tables the
-    // planner prefers one (e.g. for a player's balance rows): every concurrent money
-    // movement of any other player then conflicts with it and aborts. Index scans keep
-    // the predicate locks on the rows and pages actually read.
-    let begin =
-        client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL enable_seqscan = off");
+    let begin = client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE");
     let (_, player) = futures::try_join!(
         async { begin.await.map_err(DbError::from) },
         players::lock(client, player_id)

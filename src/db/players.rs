@@ -96,25 +96,3 @@ pub async fn set_status(client: &Client, player_id: &str, status: &str) -> Resul
         .await?;
     Ok(client.execute(&stmt, &[&player_id, &status]).await? > 0)
 }
-
-/// Applies signed deltas to balance rows that exist and returns the new amounts. The
-/// CHECK constraint refuses any category going negative.
-pub async fn apply_deltas(
-    client: &Client,
-    player_id: &str,
-    categories: &[String],
-    deltas: &[i64],
-) -> Result<Vec<(String, i64)>, DbError> {
-    let stmt = client
-        .prepare_cached(
-            "UPDATE balances b SET amount = b.amount + d.delta \
-             FROM unnest($2::text[], $3::bigint[]) AS d(category, delta) \
-             WHERE b.player_id = $1 AND b.category = d.category \
-             RETURNING b.category, b.amount",
-        )
-        .await?;
-    let rows = client
-        .query(&stmt, &[&player_id, &categories, &deltas])
-        .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}

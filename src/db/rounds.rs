@@ -36,37 +36,6 @@ pub async fn get(
     }))
 }
 
-/// Opens a round. Fails with a unique violation when it exists already: callers open
-/// only rounds they did not find, so a violation means a concurrent call opened it.
-pub async fn open(
-    client: &Client,
-    provider_id: &str,
-    round_id: &str,
-    player_id: &str,
-    game_id: &str,
-) -> Result<(), DbError> {
-    let stmt = client
-        .prepare_cached(
-            "INSERT INTO rounds (provider_id, round_id, player_id, game_id) VALUES ($1, $2, $3, $4)",
-        )
-        .await?;
-    client
-        .execute(&stmt, &[&provider_id, &round_id, &player_id, &game_id])
-        .await?;
-    Ok(())
-}
-
-pub async fn close(client: &Client, provider_id: &str, round_id: &str) -> Result<(), DbError> {
-    let stmt = client
-        .prepare_cached(
-            "UPDATE rounds SET status = 'closed', closed_at = now() \
-             WHERE provider_id = $1 AND round_id = $2 AND status = 'open'",
-        )
-        .await?;
-    client.execute(&stmt, &[&provider_id, &round_id]).await?;
-    Ok(())
-}
-
 /// Closes up to `limit` open rounds opened before `cutoff`; returns how many.
 pub async fn close_stale(
     client: &Client,

@@ -486,7 +486,6 @@ impl Movement for BetCall {
                     round: match round {
                         Some(_) => RoundChange::None,
                         None => RoundChange::Open {
-                            provider_id: key.0,
                             round_id: &req.round_id,
                             game_id: &req.game_id,
                         },
@@ -667,7 +666,6 @@ impl Movement for WinCall {
         };
         let round = if req.round_closed == Some(true) {
             RoundChange::Close {
-                provider_id: key.0,
                 round_id: &req.round_id,
             }
         } else {

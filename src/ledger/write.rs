@@ -1,25 +1,15 @@
-//! The write half of a money movement: balance deltas, the ledger row, the idempotency
-//! record, the round change and COMMIT, sent as one pipeline (one network round trip).
+//! The write half of a money movement: one statement (balance deltas, the ledger row,
+//! the idempotency record, the round change) and COMMIT, sent as one pipeline.
 
 use futures::try_join;
 
 use super::error::LedgerError;
 use crate::db::ledger::{NewLedgerRow, Recorded};
+use crate::db::movement::{self, Movement};
 use crate::db::{self, Client};
 use crate::domain::{Balances, Split};
 
-pub enum RoundChange<'a> {
-    None,
-    Open {
-        provider_id: &'a str,
-        round_id: &'a str,
-        game_id: &'a str,
-    },
-    Close {
-        provider_id: &'a str,
-        round_id: &'a str,
-    },
-}
+pub use crate::db::movement::RoundChange;
 
 pub struct Write<'a> {
     pub player_id: &'a str,
@@ -62,36 +52,17 @@ pub async fn commit(client: &Client, w: Write<'_>) -> Result<(), LedgerError> {
             db::players::ensure_balance_rows(client, w.player_id, &w.missing_categories).await
         }
     };
-    let apply = async {
-        if categories.is_empty() {
-            Ok(Vec::new())
-        } else {
-            db::players::apply_deltas(client, w.player_id, &categories, &amounts).await
-        }
+    let movement = Movement {
+        player_id: w.player_id,
+        categories: &categories,
+        deltas: &amounts,
+        row: w.row.as_ref(),
+        key: w.key,
+        record: &w.record,
+        round: w.round,
     };
-    let insert = async {
-        match &w.row {
-            Some(row) => db::ledger::insert(client, row).await,
-            None => Ok(()),
-        }
-    };
-    let record = db::ledger::record(client, w.key.0, w.key.1, &w.record);
-    let round = async {
-        match w.round {
-            RoundChange::None => Ok(()),
-            RoundChange::Open {
-                provider_id,
-                round_id,
-                game_id,
-            } => db::rounds::open(client, provider_id, round_id, w.player_id, game_id).await,
-            RoundChange::Close {
-                provider_id,
-                round_id,
-            } => db::rounds::close(client, provider_id, round_id).await,
-        }
-    };
-    let (_, applied, _, _, _, _) =
-        try_join!(ensure, apply, insert, record, round, db::commit(client))?;
+    let write = movement::write(client, &movement);
+    let (_, applied, _) = try_join!(ensure, write, db::commit(client))?;
     if let Some(expected) = w.expected {
         for (category, amount) in &applied {
             // The player row lock makes the read balance current; anything else is a
