@@ -191,26 +191,43 @@ pub async fn rollback_exists(
         .get(0))
 }
 
+/// How far back in a player's ledger the session fallback of a win looks for its bet.
+const SESSION_BET_LOOKBACK: i64 = 200;
+
 /// Every row of the round of the session's latest bet in `game_id` that no win or
-/// rollback references yet, oldest first.
+/// rollback references yet, oldest first. Looks at the player's newest
+/// [`SESSION_BET_LOOKBACK`] ledger rows only (through the player index, so the cost does
+/// not grow with the player's history).
 pub async fn round_rows_of_open_session_bet(
     client: &Client,
     provider_id: &str,
+    player_id: &str,
     session_id: Uuid,
     game_id: &str,
 ) -> Result<Vec<LedgerRow>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = \
-             (SELECT t.round_id FROM transactions t WHERE t.session_id = $2 AND t.kind = 'bet' \
-              AND t.game_id = $3 AND t.provider_id = $1 AND NOT EXISTS \
-              (SELECT 1 FROM transactions s WHERE s.reference_id = t.id) \
-              ORDER BY t.id DESC LIMIT 1) \
+            "WITH recent AS (SELECT id, provider_id, kind, round_id, game_id, session_id, reference_id \
+               FROM transactions WHERE player_id = $2 ORDER BY id DESC LIMIT $5) \
+             SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = \
+             (SELECT r.round_id FROM recent r WHERE r.session_id = $3 AND r.kind = 'bet' \
+              AND r.game_id = $4 AND r.provider_id = $1 \
+              AND NOT EXISTS (SELECT 1 FROM recent s WHERE s.reference_id = r.id) \
+              ORDER BY r.id DESC LIMIT 1) \
              ORDER BY id"
         ))
         .await?;
     let rows = client
-        .query(&stmt, &[&provider_id, &session_id, &game_id])
+        .query(
+            &stmt,
+            &[
+                &provider_id,
+                &player_id,
+                &session_id,
+                &game_id,
+                &SESSION_BET_LOOKBACK,
+            ],
+        )
         .await?;
     Ok(rows.iter().map(from_row).collect())
 }

@@ -581,6 +581,7 @@ impl Movement for WinCall {
                     db::ledger::round_rows_of_open_session_bet(
                         client,
                         key.0,
+                        &req.player_id,
                         session_id,
                         &req.game_id,
                     )
