@@ -99,28 +99,6 @@ fn from_row(row: &Row) -> LedgerRow {
     }
 }
 
-/// The recorded outcome of `(provider, transaction_id)`, if any.
-pub async fn find_recorded(
-    client: &Client,
-    provider_id: &str,
-    transaction_id: &str,
-) -> Result<Option<Recorded>, DbError> {
-    let stmt = client
-        .prepare_cached(
-            "SELECT fingerprint, status_code, response FROM idempotency_keys \
-             WHERE provider_id = $1 AND transaction_id = $2",
-        )
-        .await?;
-    let row = client
-        .query_opt(&stmt, &[&provider_id, &transaction_id])
-        .await?;
-    Ok(row.map(|r| Recorded {
-        fingerprint: r.get(0),
-        status_code: r.get::<_, i16>(1) as u16,
-        response: r.get(2),
-    }))
-}
-
 /// One transaction by the provider's id.
 pub async fn find(
     client: &Client,
@@ -170,25 +148,6 @@ pub async fn round_rows_of(
         .query(&stmt, &[&provider_id, &transaction_id])
         .await?;
     Ok(rows.iter().map(from_row).collect())
-}
-
-/// Whether a rollback of `transaction_id` was recorded (a tombstone if the id was
-/// never seen as a bet).
-pub async fn rollback_exists(
-    client: &Client,
-    provider_id: &str,
-    transaction_id: &str,
-) -> Result<bool, DbError> {
-    let stmt = client
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM transactions WHERE provider_id = $1 \
-             AND reference_transaction_id = $2 AND kind = 'rollback')",
-        )
-        .await?;
-    Ok(client
-        .query_one(&stmt, &[&provider_id, &transaction_id])
-        .await?
-        .get(0))
 }
 
 /// How far back in a player's ledger the session fallback of a win looks for its bet.

@@ -1,10 +1,80 @@
-//! The write of one money call as a single statement: balance deltas, the ledger row,
-//! the idempotency record and the round change. One statement instead of four keeps
-//! the per-call work of both the server and PostgreSQL down; data-modifying CTEs all
-//! run, whether or not the final SELECT reads them.
+//! One money call's shared-key reads and its write, each as a single statement. One
+//! statement instead of four keeps the per-call work of both the server and PostgreSQL
+//! down.
+
+use uuid::Uuid;
 
 use super::ledger::{split_to_json, NewLedgerRow, Recorded};
+use super::rounds::RoundRow;
+use super::sessions::SessionRow;
 use super::{Client, DbError};
+
+/// What a money call needs to know before its transaction, found by shared keys.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// The outcome recorded for `(provider, transaction_id)`.
+    pub recorded: Option<Recorded>,
+    pub session: Option<SessionRow>,
+    pub round: Option<RoundRow>,
+    /// Whether a rollback of the asked-for provider transaction id exists.
+    pub rolled_back: bool,
+}
+
+const CONTEXT: &str = "\
+SELECT i.fingerprint, i.status_code, i.response,
+       s.session_id, s.player_id, s.provider_id, s.game_id, s.expires_at, s.expires_at > now(),
+       r.provider_id, r.round_id, r.player_id, r.game_id, r.status, r.opened_at,
+       $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t
+           WHERE t.provider_id = $1 AND t.reference_transaction_id = $5 AND t.kind = 'rollback')
+FROM (VALUES (1)) AS one (x)
+LEFT JOIN idempotency_keys i ON i.provider_id = $1 AND i.transaction_id = $2
+LEFT JOIN sessions s ON s.session_id = $3
+LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4";
+
+/// Reads the idempotency record of `(provider_id, transaction_id)` and, when asked
+/// for, a session, a round and whether `rolled_back_id` has a rollback.
+pub async fn context(
+    client: &Client,
+    key: (&str, &str),
+    session_id: Option<Uuid>,
+    round_id: Option<&str>,
+    rolled_back_id: Option<&str>,
+) -> Result<Context, DbError> {
+    let stmt = client.prepare_cached(CONTEXT).await?;
+    let r = client
+        .query_one(
+            &stmt,
+            &[&key.0, &key.1, &session_id, &round_id, &rolled_back_id],
+        )
+        .await?;
+    let fingerprint: Option<Vec<u8>> = r.get(0);
+    let session_id: Option<Uuid> = r.get(3);
+    let round_id: Option<String> = r.get(10);
+    Ok(Context {
+        recorded: fingerprint.map(|fingerprint| Recorded {
+            fingerprint,
+            status_code: r.get::<_, i16>(1) as u16,
+            response: r.get(2),
+        }),
+        session: session_id.map(|session_id| SessionRow {
+            session_id,
+            player_id: r.get(4),
+            provider_id: r.get(5),
+            game_id: r.get(6),
+            expires_at: r.get(7),
+            live: r.get(8),
+        }),
+        round: round_id.map(|round_id| RoundRow {
+            provider_id: r.get(9),
+            round_id,
+            player_id: r.get(11),
+            game_id: r.get(12),
+            status: r.get(13),
+            opened_at: r.get(14),
+        }),
+        rolled_back: r.get(15),
+    })
+}
 
 /// What a call does to its round.
 pub enum RoundChange<'a> {

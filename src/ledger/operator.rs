@@ -348,7 +348,8 @@ impl Movement for CashMove {
 
     async fn attempt(&self, wallet: &Wallet, client: &Client) -> Result<Outcome, LedgerError> {
         let key = (OPERATOR_NAMESPACE, self.transaction_id.as_str());
-        if let Some(recorded) = db::ledger::find_recorded(client, key.0, key.1).await? {
+        let context = db::movement::context(client, key, None, None, None).await?;
+        if let Some(recorded) = context.recorded {
             return idempotency::replay(recorded, &self.fingerprint);
         }
         let player = db::lock_player(client, &self.player_id)

@@ -404,12 +404,13 @@ impl Movement for BetCall {
         let key = (self.provider_id.as_str(), req.transaction_id.as_str());
         let session_id = parse_session(Some(&req.session_id));
         // See `Movement`: shared-key reads first, then the snapshot.
-        let (recorded, session, round, tombstone) = try_join!(
-            db::ledger::find_recorded(client, key.0, key.1),
-            session_if(client, session_id),
-            db::rounds::get(client, key.0, &req.round_id),
-            db::ledger::rollback_exists(client, key.0, key.1),
-        )?;
+        let db::movement::Context {
+            recorded,
+            session,
+            round,
+            rolled_back: tombstone,
+        } = db::movement::context(client, key, session_id, Some(&req.round_id), Some(key.1))
+            .await?;
         if let Some(recorded) = recorded {
             return idempotency::replay(recorded, &self.fingerprint);
         }
@@ -565,14 +566,6 @@ impl Movement for WinCall {
                 (true, None) => db::ledger::round_rows(client, key.0, &req.round_id).await,
             }
         };
-        let tombstone = async {
-            match bet_id {
-                Some(bet_id) if needs_bet => {
-                    db::ledger::rollback_exists(client, key.0, bet_id).await
-                }
-                _ => Ok(false),
-            }
-        };
         // The last resort for a win without bet id or round match: the round of the
         // session's latest unsettled bet in this game.
         let by_session = async {
@@ -591,13 +584,18 @@ impl Movement for WinCall {
             }
         };
         // See `Movement`: shared-key reads first, then the snapshot.
-        let (recorded, session, mut rows, by_session, tombstone) = try_join!(
-            db::ledger::find_recorded(client, key.0, key.1),
-            session_if(client, session_id),
+        let tombstone_of = bet_id.filter(|_| needs_bet);
+        let (context, mut rows, by_session) = try_join!(
+            db::movement::context(client, key, session_id, None, tombstone_of),
             rows,
             by_session,
-            tombstone,
         )?;
+        let db::movement::Context {
+            recorded,
+            session,
+            rolled_back: tombstone,
+            ..
+        } = context;
         if let Some(recorded) = recorded {
             return idempotency::replay(recorded, &self.fingerprint);
         }
@@ -718,8 +716,8 @@ impl Movement for RollbackCall {
         let key = (self.provider_id.as_str(), req.transaction_id.as_str());
         let reference = req.reference_transaction_id.as_str();
         // See `Movement`: shared-key reads first, then the snapshot.
-        let (recorded, rows, target) = try_join!(
-            db::ledger::find_recorded(client, key.0, key.1),
+        let (db::movement::Context { recorded, .. }, rows, target) = try_join!(
+            db::movement::context(client, key, None, None, None),
             db::ledger::round_rows_of(client, key.0, reference),
             db::ledger::find(client, key.0, reference),
         )?;
