@@ -62,8 +62,12 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     // relation-level SIREAD lock, and on small tables the planner prefers one (e.g. for
     // a player's balance rows): every concurrent money movement of any other player then
     // conflicts with it and aborts. Every query of the service has an index to use.
+    // plan_cache_mode=force_generic_plan: every statement of the service is a keyed
+    // lookup or write whose best plan does not depend on the values; without it the
+    // first executions of each prepared statement on a connection are planned anew.
     pg.options(format!(
-        "-c statement_timeout={} -c idle_in_transaction_session_timeout={} -c enable_seqscan=off",
+        "-c statement_timeout={} -c idle_in_transaction_session_timeout={} \
+         -c enable_seqscan=off -c plan_cache_mode=force_generic_plan",
         settings.statement_timeout_ms, settings.statement_timeout_ms
     ));
     let manager = Manager::from_config(
