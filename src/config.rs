@@ -364,3 +364,64 @@ fn is_provider_id(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    /// The built-in defaults, the development file, then `overrides` (dotted keys).
+    fn settings(overrides: &[(&str, figment::value::Value)]) -> Settings {
+        let mut figment = Figment::from(Toml::string(DEFAULTS)).merge(Toml::file(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/development.toml"
+        )));
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::global(key, value));
+        }
+        figment.extract().expect("settings parse")
+    }
+
+    #[test]
+    fn the_development_configuration_is_valid() {
+        assert_eq!(settings(&[]).validate(), Ok(()));
+    }
+
+    #[test]
+    fn production_mode_refuses_the_demo_credentials() {
+        let problems = settings(&[("env", "production".into())])
+            .validate()
+            .unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("demo provider secrets")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("demo operator tokens")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn each_bad_value_is_named_in_its_own_message() {
+        let mut bad = settings(&[]);
+        bad.database.pool_max_size = 0;
+        bad.ledger.category_order = vec!["bonus".into()];
+        bad.log.format = "xml".into();
+        let problems = bad.validate().unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("database.pool_max_size"));
+        assert!(problems[1].contains("must include \"cash\""));
+        assert!(problems[2].starts_with("log.format"));
+    }
+
+    #[test]
+    fn the_pool_defaults_mirror_the_seed() {
+        let d = settings(&[]).database;
+        assert_eq!(d.pool_max_size, 500);
+        assert_eq!(d.acquire_timeout_ms, 30_000);
+        assert_eq!(d.idle_timeout_ms, 60_000);
+        assert_eq!(d.statement_timeout_ms, 60_000);
+        assert_eq!(d.connection_uses_max, 10_000);
+    }
+}

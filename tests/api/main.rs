@@ -12,6 +12,7 @@ mod observability;
 mod op_support;
 mod openapi;
 mod players;
+mod pool;
 mod provider;
 mod reconciliation;
 mod sessions;
