@@ -1,7 +1,6 @@
 //! Exact amounts: parsing request input at a currency's scale and writing minor units back.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::de::{Deserializer, Error as _};
@@ -34,10 +33,6 @@ impl Currencies {
             scale,
         })
     }
-
-    pub fn codes(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
-    }
 }
 
 /// An amount as the client wrote it: a JSON string in plain decimal notation or a JSON
@@ -46,10 +41,6 @@ impl Currencies {
 pub struct AmountInput(Decimal);
 
 impl AmountInput {
-    pub fn decimal(&self) -> Decimal {
-        self.0
-    }
-
     /// The amount in minor units of `currency`, refusing negative values, values with
     /// more decimals than the currency has, and values above [`AMOUNT_MINOR_MAX`].
     pub fn to_minor(&self, currency: &Currency) -> Result<Amount, String> {
@@ -174,12 +165,6 @@ impl Amount {
         let mut d = Decimal::from(self.0);
         d.set_scale(scale).expect("currency scales are at most 28");
         d.to_string()
-    }
-
-    /// Parses a string written by [`Amount::format`] back; for tests and tools.
-    pub fn parse(text: &str, currency: &Currency) -> Result<Amount, String> {
-        let value = Decimal::from_str(text).map_err(|e| e.to_string())?;
-        to_minor(value, currency)
     }
 }
 

@@ -2,7 +2,6 @@
 //! provider requests.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -226,5 +225,3 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
-
-pub type SharedAuth = Arc<Auth>;

@@ -57,12 +57,16 @@ struct Inner {
 /// One attempt at a money movement, run inside a SERIALIZABLE transaction that the
 /// attempt commits itself when it succeeds. On error the caller rolls back.
 ///
-/// Every attempt sends one pipeline of reads, then one pipeline of writes and COMMIT:
+/// Every attempt takes three round trips:
 ///
 /// 1. reads by shared keys (the idempotency record, session, round, the round's ledger
 ///    rows, tombstones) run as single statements *before* BEGIN;
-/// 2. BEGIN ISOLATION LEVEL SERIALIZABLE, then the player row `FOR UPDATE` with its
-///    balances: the only reads inside the snapshot.
+/// 2. BEGIN ISOLATION LEVEL SERIALIZABLE pipelined with the player row `FOR UPDATE` and
+///    its balances: the only reads inside the snapshot;
+/// 3. the write statement pipelined with COMMIT.
+///
+/// Steps 1 and 2 are not pipelined together: on a connection whose statement cache is
+/// still cold, a read's Bind would reach the server after BEGIN and run in the snapshot.
 ///
 /// Why the split: under SERIALIZABLE, PostgreSQL tracks reads with predicate locks on
 /// whole index pages, and the newest end of each shared index (rounds, ledger rows,
