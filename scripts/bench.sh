@@ -129,6 +129,58 @@ pg_tps=$(pgbench_run "$concurrency" "$players" many)
 log "pgbench: 100 clients on one row, ${duration}s"
 pg_hot_tps=$(pgbench_run 100 1 hot)
 
+# --- the wallet's own SQL, without the service ------------------------------------------
+# A bet's statements as the service sends them (shared-key read; BEGIN + player lock;
+# write + COMMIT), K calls per transaction: K=1 is a call alone, K=8 a commit group of
+# eight. Run by pgbench on a copy of the schema, so the service's cost can be told apart
+# from its SQL's.
+pg_psql "$pg_port" -d postgres -c "DROP DATABASE IF EXISTS bench_sql" \
+    -c "CREATE DATABASE bench_sql OWNER wallet"
+sql_url="postgres://wallet@127.0.0.1:$pg_port/bench_sql"
+WALLET_CONFIG=config/development.toml WALLET__DATABASE__URL="$sql_url" "$wallet" migrate \
+    >"$out/bench-sql-migrate.log" 2>&1 || pg_die "migrating bench_sql failed"
+pg_psql "$pg_port" -d bench_sql \
+    -c "INSERT INTO players (player_id, currency) SELECT 'p' || g, 'EUR' FROM generate_series(1, $players) g" \
+    -c "INSERT INTO balances SELECT 'p' || g, c, CASE c WHEN 'cash' THEN 1000000000000 ELSE 0 END FROM generate_series(1, $players) g, unnest(ARRAY['cash', 'bonus']) c" \
+    -c "VACUUM ANALYZE"
+
+# wallet_sql_script K: a pgbench script of K bets (of K random players) in one transaction.
+wallet_sql_script() {
+    local k=$1 i ids="" txs="" rounds="" cats="" deltas="" jsons=""
+    printf '\\set t random(1, 1000000000000000)\n'
+    for ((i = 0; i < k; i++)); do printf '\\set p%d random(1, %d)\n' "$i" "$players"; done
+    for ((i = 0; i < k; i++)); do
+        printf "%s\n" "SELECT i.fingerprint, i.status_code, i.response, s.session_id, r.round_id, r.status FROM (VALUES (1)) AS one (x) LEFT JOIN idempotency_keys i ON i.provider_id = 'demo' AND i.transaction_id = 'b' || :t || '-$i' LEFT JOIN sessions s ON s.session_id = NULL::uuid LEFT JOIN rounds r ON r.provider_id = 'demo' AND r.round_id = 'r' || :t || '-$i';"
+        ids+="${ids:+, }'p' || :p$i"
+        txs+="${txs:+, }'b' || :t || '-$i'"
+        rounds+="${rounds:+, }'r' || :t || '-$i'"
+        cats+="${cats:+, }'cash'"
+        deltas+="${deltas:+, }-5"
+        jsons+="${jsons:+, }'{\"cash\": 5}'"
+    done
+    printf '%s\n' "BEGIN ISOLATION LEVEL SERIALIZABLE;"
+    printf '%s\n' "SELECT p.player_id, p.currency, p.status, b.category, b.amount FROM players p LEFT JOIN balances b ON b.player_id = p.player_id WHERE p.player_id = ANY(ARRAY[$ids]) ORDER BY p.player_id FOR UPDATE OF p;"
+    printf '%s\n' "WITH upd AS (UPDATE balances b SET amount = b.amount + d.delta FROM unnest(ARRAY[$ids], ARRAY[$cats], ARRAY[$deltas]::bigint[]) AS d(player_id, category, delta) WHERE b.player_id = d.player_id AND b.category = d.category RETURNING b.player_id, b.category, b.amount), ledger AS (INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind, amount, currency, split, balance_after, round_id, game_id, session_id, reference_id, reference_transaction_id, created_at) SELECT gen_random_uuid(), 'demo', x.tx, x.player, 'bet', NULL, 5, 'EUR', x.split, x.split, x.round, 'slots', NULL, NULL, NULL, now() FROM unnest(ARRAY[$txs], ARRAY[$ids], ARRAY[$rounds], ARRAY[$jsons]::jsonb[]) AS x(tx, player, round, split)), idempotency AS (INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, status_code, response) SELECT 'demo', x.tx, '\\x00'::bytea, 200, x.split FROM unnest(ARRAY[$txs], ARRAY[$jsons]::jsonb[]) AS x(tx, split)), opened AS (INSERT INTO rounds (provider_id, round_id, player_id, game_id) SELECT 'demo', x.round, x.player, 'slots' FROM unnest(ARRAY[$rounds], ARRAY[$ids]) AS x(round, player)) SELECT player_id, category, amount FROM upd;"
+    printf '%s\n' "COMMIT;"
+}
+
+# wallet_sql_run K: bets per second (K × tps) at $concurrency / K clients.
+wallet_sql_run() {
+    local k=$1 clients=$(((concurrency + $1 - 1) / $1))
+    wallet_sql_script "$k" >"$out/wallet-sql-$k.sql"
+    "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U wallet -d bench_sql -M prepared \
+        -c "$clients" -j "$cores" -T "$duration" --max-tries=10000 \
+        -f "$out/wallet-sql-$k.sql" >"$out/pgbench-wallet-sql-$k.log" 2>&1 ||
+        { cat "$out/pgbench-wallet-sql-$k.log" >&2; pg_die "pgbench wallet-sql $k failed"; }
+    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' \
+        "$out/pgbench-wallet-sql-$k.log" | awk -v k="$k" '{ printf "%d", $1 * k }'
+}
+
+log "pgbench: the wallet's SQL, one bet per transaction, $concurrency clients"
+sql_1=$(wallet_sql_run 1)
+log "pgbench: the wallet's SQL, eight bets per transaction, $(((concurrency + 7) / 8)) clients"
+sql_8=$(wallet_sql_run 8)
+
 # --- the wallet under loadgen ----------------------------------------------------------
 loadgen() {
     local name=$1
@@ -168,6 +220,8 @@ printf '|%s|%s|\n' "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..46})"
 row() { printf '| %-58s | %-44s |\n' "$1" "$2"; }
 row "machine" "$cores cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), pool $pool"
 row "pgbench bet script, $concurrency clients, $players rows (tps)" "${pg_tps%.*}"
+row "pgbench wallet's bet SQL, 1 bet per transaction (bets/s)" "$sql_1"
+row "pgbench wallet's bet SQL, 8 bets per transaction (bets/s)" "$sql_8"
 row "wallet sustained, $concurrency rounds in flight, $players players" "$sus_rate bets+wins/s ($(j sustained '.calls_per_s | floor') money calls/s)"
 row "  ratio wallet / pgbench" "$(ratio "$sus_rate" "$pg_tps")"
 row "  latency p50 / p99 / p99.9 (ms)" "$(ms "$(j sustained .latency.p50_us)") / $(ms "$(j sustained .latency.p99_us)") / $(ms "$(j sustained .latency.p999_us)")"

@@ -77,6 +77,8 @@ pub struct LedgerSettings {
     pub correlation_wait_ms: u64,
     pub correlation_waiters_max: usize,
     pub player_queue_max: usize,
+    pub commit_lanes: usize,
+    pub commit_group_max: usize,
     pub player_wait_ms_max: u64,
     pub stale_round_age_secs: u64,
     pub stale_round_sweep_interval_secs: u64,
@@ -238,6 +240,14 @@ impl Settings {
         check(
             l.correlation_waiters_max >= 1,
             "ledger.correlation_waiters_max must be at least 1",
+        );
+        check(
+            (1..=256).contains(&l.commit_lanes),
+            "ledger.commit_lanes must be between 1 and 256",
+        );
+        check(
+            (1..=1000).contains(&l.commit_group_max),
+            "ledger.commit_group_max must be between 1 and 1000",
         );
         check(
             l.player_queue_max >= 1,

@@ -30,6 +30,9 @@ pub fn init_logs(settings: &Settings) {
     };
 }
 
+/// Buckets of `wallet_commit_group_size`, in calls.
+const GROUP_SIZE_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1000.0];
+
 /// Latency buckets in seconds: from 100 µs to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -90,6 +93,8 @@ pub const METRICS: &[(&str, MetricKind, &str, &str)] = &[
         "Connections closed by the pool: reason uses (connection_uses_max reached) or idle (idle_timeout_ms)."),
     ("wallet_db_round_trip_seconds", Histogram, "",
         "Database round-trip latency of SELECT 1, sampled on every readiness probe and metrics scrape."),
+    ("wallet_commit_group_size", Histogram, "",
+        "Money calls committed together in one transaction by a commit lane (ledger.commit_group_max at most)."),
     ("wallet_stale_rounds_closed_total", Counter, "",
         "Rounds left open past ledger.stale_round_age_secs and closed by the sweeper."),
 ];
@@ -102,6 +107,11 @@ pub fn metrics() -> PrometheusHandle {
         .get_or_init(|| {
             let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .expect("buckets are non-empty")
+                .set_buckets_for_metric(
+                    Matcher::Full("wallet_commit_group_size".into()),
+                    GROUP_SIZE_BUCKETS,
+                )
                 .expect("buckets are non-empty")
                 .install_recorder()
                 .expect("the metrics recorder is installed once");

@@ -31,22 +31,22 @@ pub struct LedgerRow {
 
 /// A ledger row about to be written.
 #[derive(Debug, Clone)]
-pub struct NewLedgerRow<'a> {
+pub struct NewLedgerRow {
     pub id: Uuid,
-    pub provider_id: &'a str,
-    pub transaction_id: &'a str,
-    pub player_id: &'a str,
-    pub kind: &'a str,
-    pub win_kind: Option<&'a str>,
+    pub provider_id: String,
+    pub transaction_id: String,
+    pub player_id: String,
+    pub kind: &'static str,
+    pub win_kind: Option<String>,
     pub amount: Amount,
-    pub currency: &'a str,
-    pub split: &'a Split,
-    pub balance_after: &'a Split,
-    pub round_id: Option<&'a str>,
-    pub game_id: Option<&'a str>,
+    pub currency: String,
+    pub split: Split,
+    pub balance_after: Split,
+    pub round_id: Option<String>,
+    pub game_id: Option<String>,
     pub session_id: Option<Uuid>,
     pub reference_id: Option<Uuid>,
-    pub reference_transaction_id: Option<&'a str>,
+    pub reference_transaction_id: Option<String>,
 }
 
 /// A recorded outcome of a money call.

@@ -30,6 +30,17 @@ pub enum DbError {
     Pool(#[from] deadpool_postgres::PoolError),
     #[error("database: {0}")]
     Pg(#[from] tokio_postgres::Error),
+    /// The transaction of the commit group this call was part of failed, perhaps
+    /// because of another member's write; `members` calls shared it.
+    #[error("commit group of {members}: {cause}")]
+    Group {
+        cause: std::sync::Arc<DbError>,
+        members: usize,
+    },
+    /// The call's commit group ended without an answer for it (shutdown, or a member
+    /// that did not decide in time); whether it committed is unknown to this call.
+    #[error("commit group: {0}")]
+    Lost(&'static str),
 }
 
 impl DbError {
@@ -44,10 +55,25 @@ impl DbError {
     }
 
     pub fn sqlstate(&self) -> Option<&SqlState> {
-        match self {
+        match self.root() {
             DbError::Pg(e) => e.code(),
-            DbError::Pool(_) => None,
+            _ => None,
         }
+    }
+
+    /// The failure itself, for one shared by a commit group.
+    pub fn root(&self) -> &DbError {
+        match self {
+            DbError::Group { cause, .. } => cause.root(),
+            e => e,
+        }
+    }
+
+    /// A failure of a group of several calls that is not a conflict between groups:
+    /// one member's write may have caused it (a key another member also writes, say),
+    /// so each member tries again alone.
+    pub fn is_shared_failure(&self) -> bool {
+        matches!(self, DbError::Group { members, .. } if *members > 1) && !self.is_retryable()
     }
 }
 
@@ -125,20 +151,20 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the SERIALIZABLE transaction of a money movement and locks the player row
-/// in it, with the player's balances: one pipelined round trip. Every movement of a
-/// player takes this lock first, so movements of one player queue at the database
-/// (across processes too) instead of aborting each other.
-pub async fn lock_player(
+/// Starts the SERIALIZABLE transaction of a commit group and locks its players' rows
+/// in it, with their balances: one pipelined round trip. Every movement of a player
+/// takes this lock first, so movements of one player queue at the database (across
+/// processes too) instead of aborting each other.
+pub async fn begin_and_lock(
     client: &Client,
-    player_id: &str,
-) -> Result<Option<players::PlayerRow>, DbError> {
+    player_ids: &[&str],
+) -> Result<std::collections::HashMap<String, players::PlayerRow>, DbError> {
     let begin = client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE");
-    let (_, player) = futures::try_join!(
+    let (_, players) = futures::try_join!(
         async { begin.await.map_err(DbError::from) },
-        players::lock(client, player_id)
+        players::lock(client, player_ids)
     )?;
-    Ok(player)
+    Ok(players)
 }
 
 pub async fn commit(client: &Client) -> Result<(), DbError> {

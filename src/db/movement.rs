@@ -1,7 +1,11 @@
-//! One money call's shared-key reads and its write, each as a single statement. One
-//! statement instead of four keeps the per-call work of both the server and PostgreSQL
-//! down.
+//! Money movements: a call's shared-key reads as one statement, and the writes of a
+//! commit group (the movements of several players committed together) as one
+//! statement. Statements, not rows, are what a money call pays for most at the
+//! database; see `ledger::group`.
 
+use std::collections::HashMap;
+
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::ledger::{split_to_json, NewLedgerRow, Recorded};
@@ -77,96 +81,221 @@ pub async fn context(
 }
 
 /// What a call does to its round.
-pub enum RoundChange<'a> {
+#[derive(Debug, Clone)]
+pub enum RoundChange {
     None,
     /// Opens a round the call did not find; a unique violation means a concurrent call
     /// opened it meanwhile (the attempt is retried).
     Open {
-        round_id: &'a str,
-        game_id: &'a str,
+        round_id: String,
+        game_id: String,
     },
     Close {
-        round_id: &'a str,
+        round_id: String,
     },
 }
 
-pub struct Movement<'a> {
-    pub player_id: &'a str,
-    /// Signed change per category (categories whose balance row exists).
-    pub categories: &'a [String],
-    pub deltas: &'a [i64],
+/// One call's write: balance deltas, its ledger row, its idempotency record and what it
+/// does to its round.
+#[derive(Debug, Clone)]
+pub struct Movement {
+    pub player_id: String,
+    /// Signed change per category.
+    pub deltas: Vec<(String, i64)>,
+    /// Balance rows to create first (a category configured after the player was made).
+    pub missing_categories: Vec<String>,
     /// The ledger row; `None` for a recorded rejection, which moves nothing.
-    pub row: Option<&'a NewLedgerRow<'a>>,
-    pub key: (&'a str, &'a str),
-    pub record: &'a Recorded,
-    pub round: RoundChange<'a>,
+    pub row: Option<NewLedgerRow>,
+    pub provider_id: String,
+    pub transaction_id: String,
+    pub record: Recorded,
+    pub round: RoundChange,
 }
 
 const WRITE: &str = "\
 WITH upd AS (
     UPDATE balances b SET amount = b.amount + d.delta
-    FROM unnest($2::text[], $3::bigint[]) AS d(category, delta)
-    WHERE b.player_id = $1 AND b.category = d.category
-    RETURNING b.category, b.amount
+    FROM unnest($1::text[], $2::text[], $3::bigint[]) AS d(player_id, category, delta)
+    WHERE b.player_id = d.player_id AND b.category = d.category
+    RETURNING b.player_id, b.category, b.amount
 ), ledger AS (
     INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind,
         amount, currency, split, balance_after, round_id, game_id, session_id,
         reference_id, reference_transaction_id, created_at)
-    SELECT $4, $5, $6, $1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now()
-    WHERE $4::uuid IS NOT NULL
+    SELECT *, now() FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
+        $9::text[], $10::bigint[], $11::text[], $12::jsonb[], $13::jsonb[], $14::text[],
+        $15::text[], $16::uuid[], $17::uuid[], $18::text[])
 ), idempotency AS (
     INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, status_code, response)
-    VALUES ($5, $6, $18, $19, $20)
+    SELECT * FROM unnest($19::text[], $20::text[], $21::bytea[], $22::smallint[], $23::jsonb[])
 ), opened AS (
     INSERT INTO rounds (provider_id, round_id, player_id, game_id)
-    SELECT $5, $21, $1, $22 WHERE $23 = 'open'
+    SELECT * FROM unnest($24::text[], $25::text[], $26::text[], $27::text[])
 ), closed AS (
-    UPDATE rounds SET status = 'closed', closed_at = now()
-    WHERE $23 = 'close' AND provider_id = $5 AND round_id = $21 AND status = 'open'
+    UPDATE rounds r SET status = 'closed', closed_at = now()
+    FROM unnest($28::text[], $29::text[]) AS c(provider_id, round_id)
+    WHERE r.provider_id = c.provider_id AND r.round_id = c.round_id AND r.status = 'open'
 )
-SELECT category, amount FROM upd";
+SELECT player_id, category, amount FROM upd";
 
-/// Writes the movement; returns the new amount of every updated balance row.
-pub async fn write(client: &Client, m: &Movement<'_>) -> Result<Vec<(String, i64)>, DbError> {
-    let stmt = client.prepare_cached(WRITE).await?;
-    let row = m.row;
-    let (op, round_id, game_id) = match m.round {
-        RoundChange::None => ("none", None, None),
-        RoundChange::Open { round_id, game_id } => ("open", Some(round_id), Some(game_id)),
-        RoundChange::Close { round_id } => ("close", Some(round_id), None),
+/// The columns of a group's write, one array per column.
+#[derive(Default)]
+struct Columns<'a> {
+    d_player: Vec<&'a str>,
+    d_category: Vec<&'a str>,
+    d_delta: Vec<i64>,
+    id: Vec<Uuid>,
+    provider: Vec<&'a str>,
+    transaction: Vec<&'a str>,
+    player: Vec<&'a str>,
+    kind: Vec<&'a str>,
+    win_kind: Vec<Option<&'a str>>,
+    amount: Vec<i64>,
+    currency: Vec<&'a str>,
+    split: Vec<Value>,
+    balance_after: Vec<Value>,
+    round: Vec<Option<&'a str>>,
+    game: Vec<Option<&'a str>>,
+    session: Vec<Option<Uuid>>,
+    reference: Vec<Option<Uuid>>,
+    reference_transaction: Vec<Option<&'a str>>,
+    i_provider: Vec<&'a str>,
+    i_transaction: Vec<&'a str>,
+    i_fingerprint: Vec<&'a [u8]>,
+    i_status: Vec<i16>,
+    i_response: Vec<&'a Value>,
+    o_provider: Vec<&'a str>,
+    o_round: Vec<&'a str>,
+    o_player: Vec<&'a str>,
+    o_game: Vec<&'a str>,
+    c_provider: Vec<&'a str>,
+    c_round: Vec<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn push(&mut self, m: &'a Movement) {
+        for (category, delta) in &m.deltas {
+            self.d_player.push(&m.player_id);
+            self.d_category.push(category);
+            self.d_delta.push(*delta);
+        }
+        if let Some(r) = &m.row {
+            self.id.push(r.id);
+            self.provider.push(&r.provider_id);
+            self.transaction.push(&r.transaction_id);
+            self.player.push(&r.player_id);
+            self.kind.push(r.kind);
+            self.win_kind.push(r.win_kind.as_deref());
+            self.amount.push(r.amount.0);
+            self.currency.push(&r.currency);
+            self.split.push(split_to_json(&r.split));
+            self.balance_after.push(split_to_json(&r.balance_after));
+            self.round.push(r.round_id.as_deref());
+            self.game.push(r.game_id.as_deref());
+            self.session.push(r.session_id);
+            self.reference.push(r.reference_id);
+            self.reference_transaction
+                .push(r.reference_transaction_id.as_deref());
+        }
+        self.i_provider.push(&m.provider_id);
+        self.i_transaction.push(&m.transaction_id);
+        self.i_fingerprint.push(&m.record.fingerprint);
+        self.i_status.push(m.record.status_code as i16);
+        self.i_response.push(&m.record.response);
+        match &m.round {
+            RoundChange::None => {}
+            RoundChange::Open { round_id, game_id } => {
+                self.o_provider.push(&m.provider_id);
+                self.o_round.push(round_id);
+                self.o_player.push(&m.player_id);
+                self.o_game.push(game_id);
+            }
+            RoundChange::Close { round_id } => {
+                self.c_provider.push(&m.provider_id);
+                self.c_round.push(round_id);
+            }
+        }
+    }
+}
+
+const ENSURE_BALANCE_ROWS: &str = "\
+INSERT INTO balances (player_id, category)
+SELECT * FROM unnest($1::text[], $2::text[])
+ON CONFLICT (player_id, category) DO NOTHING";
+
+/// Writes the movements of a commit group (at most one per player) in one statement,
+/// after creating missing balance rows, and commits: one pipelined round trip. Returns
+/// the new amount of every updated balance row, by player.
+pub async fn write_and_commit(
+    client: &Client,
+    movements: &[Movement],
+) -> Result<HashMap<String, Vec<(String, i64)>>, DbError> {
+    let (players, categories): (Vec<&str>, Vec<&str>) = movements
+        .iter()
+        .flat_map(|m| {
+            m.missing_categories
+                .iter()
+                .map(|c| (m.player_id.as_str(), c.as_str()))
+        })
+        .unzip();
+    // Prepare first: a statement still to be prepared would have its Bind sent after
+    // the COMMIT below, and run outside the transaction.
+    let ensure = match players.is_empty() {
+        true => None,
+        false => Some(client.prepare_cached(ENSURE_BALANCE_ROWS).await?),
     };
-    let split = row.map(|r| split_to_json(r.split));
-    let balance_after = row.map(|r| split_to_json(r.balance_after));
-    let status = m.record.status_code as i16;
-    let rows = client
-        .query(
-            &stmt,
-            &[
-                &m.player_id,
-                &m.categories,
-                &m.deltas,
-                &row.map(|r| r.id),
-                &m.key.0,
-                &m.key.1,
-                &row.map(|r| r.kind),
-                &row.and_then(|r| r.win_kind),
-                &row.map(|r| r.amount.0),
-                &row.map(|r| r.currency),
-                &split,
-                &balance_after,
-                &row.and_then(|r| r.round_id),
-                &row.and_then(|r| r.game_id),
-                &row.and_then(|r| r.session_id),
-                &row.and_then(|r| r.reference_id),
-                &row.and_then(|r| r.reference_transaction_id),
-                &m.record.fingerprint,
-                &status,
-                &m.record.response,
-                &round_id,
-                &game_id,
-                &op,
-            ],
-        )
-        .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    let stmt = client.prepare_cached(WRITE).await?;
+    let mut c = Columns::default();
+    for m in movements {
+        c.push(m);
+    }
+    // Each request below goes out when first polled, in this order.
+    let ensure = async {
+        match &ensure {
+            Some(ensure) => client.execute(ensure, &[&players, &categories]).await,
+            None => Ok(0),
+        }
+    };
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 29] = [
+        &c.d_player,
+        &c.d_category,
+        &c.d_delta,
+        &c.id,
+        &c.provider,
+        &c.transaction,
+        &c.player,
+        &c.kind,
+        &c.win_kind,
+        &c.amount,
+        &c.currency,
+        &c.split,
+        &c.balance_after,
+        &c.round,
+        &c.game,
+        &c.session,
+        &c.reference,
+        &c.reference_transaction,
+        &c.i_provider,
+        &c.i_transaction,
+        &c.i_fingerprint,
+        &c.i_status,
+        &c.i_response,
+        &c.o_provider,
+        &c.o_round,
+        &c.o_player,
+        &c.o_game,
+        &c.c_provider,
+        &c.c_round,
+    ];
+    let write = client.query(&stmt, &params);
+    let commit = client.batch_execute("COMMIT");
+    let (_, rows, ()) = futures::try_join!(ensure, write, commit)?;
+    let mut applied: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    for r in &rows {
+        applied
+            .entry(r.get(0))
+            .or_default()
+            .push((r.get(1), r.get(2)));
+    }
+    Ok(applied)
 }

@@ -1,6 +1,6 @@
 //! Players and their category balances.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tokio_postgres::Row;
 
@@ -43,13 +43,28 @@ pub async fn get(client: &Client, player_id: &str) -> Result<Option<PlayerRow>, 
     Ok(collect(&client.query(&stmt, &[&player_id]).await?))
 }
 
-/// Reads a player with its balances and locks the player row until the transaction
-/// ends: every money movement of a player takes this lock first.
-pub async fn lock(client: &Client, player_id: &str) -> Result<Option<PlayerRow>, DbError> {
+/// Reads players with their balances and locks their rows, in player id order (so
+/// that concurrent groups cannot deadlock), until the transaction ends: every money
+/// movement of a player takes this lock first.
+pub async fn lock(
+    client: &Client,
+    player_ids: &[&str],
+) -> Result<HashMap<String, PlayerRow>, DbError> {
     let stmt = client
-        .prepare_cached(&format!("{SELECT_PLAYER} FOR UPDATE OF p"))
+        .prepare_cached(
+            "SELECT p.player_id, p.currency, p.status, b.category, b.amount \
+             FROM players p LEFT JOIN balances b ON b.player_id = p.player_id \
+             WHERE p.player_id = ANY($1) ORDER BY p.player_id FOR UPDATE OF p",
+        )
         .await?;
-    Ok(collect(&client.query(&stmt, &[&player_id]).await?))
+    let rows = client.query(&stmt, &[&player_ids]).await?;
+    let mut players = HashMap::new();
+    for chunk in rows.chunk_by(|a, b| a.get::<_, &str>(0) == b.get::<_, &str>(0)) {
+        if let Some(player) = collect(chunk) {
+            players.insert(player.player_id.clone(), player);
+        }
+    }
+    Ok(players)
 }
 
 /// Inserts a player with a zero balance in every category; `false` when the id exists.
@@ -71,22 +86,6 @@ pub async fn insert(
         .execute(&stmt, &[&player_id, &currency, &categories])
         .await?;
     Ok(inserted > 0)
-}
-
-/// Creates missing zero balance rows (a category added to the configuration later).
-pub async fn ensure_balance_rows(
-    client: &Client,
-    player_id: &str,
-    categories: &[String],
-) -> Result<(), DbError> {
-    let stmt = client
-        .prepare_cached(
-            "INSERT INTO balances (player_id, category) SELECT $1, c FROM unnest($2::text[]) AS c \
-             ON CONFLICT (player_id, category) DO NOTHING",
-        )
-        .await?;
-    client.execute(&stmt, &[&player_id, &categories]).await?;
-    Ok(())
 }
 
 /// Sets the status; `false` when the player does not exist.

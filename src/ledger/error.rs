@@ -75,8 +75,10 @@ impl LedgerError {
 
 /// Pool timeouts and lost connections: transient, the call may be retried.
 fn is_unavailable(e: &DbError) -> bool {
-    match e {
-        DbError::Pool(_) => true,
+    match e.root() {
+        DbError::Pool(_) | DbError::Lost(_) => true,
+        // `root` never is one.
+        DbError::Group { .. } => false,
         DbError::Pg(pg) => {
             pg.is_closed()
                 || pg.code().is_none()

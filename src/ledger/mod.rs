@@ -3,6 +3,7 @@
 //! bet-win correlation.
 
 mod error;
+mod group;
 mod idempotency;
 mod locks;
 mod operator;
@@ -52,21 +53,18 @@ struct Inner {
     providers: std::collections::HashSet<String>,
     locks: locks::PlayerLocks,
     signals: signals::BetSignals,
+    groups: group::Groups,
 }
 
-/// One attempt at a money movement, run inside a SERIALIZABLE transaction that the
-/// attempt commits itself when it succeeds. On error the caller rolls back.
-///
-/// Every attempt takes three round trips:
+/// One attempt at a money movement. Every attempt has two parts:
 ///
 /// 1. reads by shared keys (the idempotency record, session, round, the round's ledger
-///    rows, tombstones) run as single statements *before* BEGIN;
-/// 2. BEGIN ISOLATION LEVEL SERIALIZABLE pipelined with the player row `FOR UPDATE` and
-///    its balances: the only reads inside the snapshot;
-/// 3. the write statement pipelined with COMMIT.
-///
-/// Steps 1 and 2 are not pipelined together: on a connection whose statement cache is
-/// still cold, a read's Bind would reach the server after BEGIN and run in the snapshot.
+///    rows, tombstones), as single statements on a pooled connection, outside any
+///    transaction ([`Attempt::client`]);
+/// 2. the transaction, in a commit group ([`group`]): BEGIN ISOLATION LEVEL
+///    SERIALIZABLE pipelined with the player rows `FOR UPDATE` and their balances
+///    ([`Attempt::lock`]), the attempt's decision in memory, then one write statement
+///    pipelined with COMMIT ([`write::commit`]).
 ///
 /// Why the split: under SERIALIZABLE, PostgreSQL tracks reads with predicate locks on
 /// whole index pages, and the newest end of each shared index (rounds, ledger rows,
@@ -84,15 +82,42 @@ trait Movement: Send + Sync {
     fn attempt<'a>(
         &'a self,
         wallet: &'a Wallet,
-        client: &'a db::Client,
+        attempt: Attempt,
     ) -> impl Future<Output = Result<Outcome, LedgerError>> + Send + 'a;
+}
+
+/// What one attempt works with: a pooled connection for its reads, then a place in a
+/// commit group.
+struct Attempt {
+    client: Object,
+    /// Whether the attempt must run in a group of its own.
+    solo: bool,
+}
+
+impl Attempt {
+    /// The connection for reads by shared keys, outside any transaction.
+    fn client(&self) -> &db::Client {
+        &self.client
+    }
+
+    /// Gives the read connection back and waits for a commit group to lock the player.
+    async fn lock(
+        self,
+        wallet: &Wallet,
+        player_id: &str,
+    ) -> Result<(db::players::PlayerRow, group::Member), LedgerError> {
+        drop(self.client);
+        let (player, member) = wallet.inner.groups.join(player_id, self.solo).await?;
+        let player = player.ok_or_else(operator::player_not_found)?;
+        Ok((player, member))
+    }
 }
 
 impl Wallet {
     pub fn new(pool: Pool, settings: &Settings) -> Self {
         Self {
             inner: Arc::new(Inner {
-                pool,
+                pool: pool.clone(),
                 categories: settings.categories(),
                 currencies: settings.currencies(),
                 settings: settings.ledger.clone(),
@@ -102,6 +127,12 @@ impl Wallet {
                     Duration::from_millis(settings.ledger.player_wait_ms_max),
                 ),
                 signals: signals::BetSignals::default(),
+                groups: group::Groups::start(
+                    pool.clone(),
+                    settings.ledger.commit_lanes,
+                    settings.ledger.commit_group_max,
+                    Duration::from_millis(settings.database.statement_timeout_ms),
+                ),
             }),
         }
     }
@@ -173,22 +204,17 @@ impl Wallet {
         let s = &self.inner.settings;
         let mut backoff_ms = s.retry_backoff_base_ms;
         let mut retry = 0;
+        let mut solo = false;
         loop {
             let client = self.client().await?;
-            let result = movement.attempt(self, &client).await;
-            let error = match result {
+            let error = match movement.attempt(self, Attempt { client, solo }).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(error) => error,
             };
-            if db::rollback(&client).await.is_err() {
-                // The connection's state is unknown: never hand it out again.
-                drop(Object::take(client));
-            } else {
-                drop(client);
-            }
-            let retryable =
-                matches!(&error, LedgerError::Db(e) if e.is_retryable() || e.is_unique_violation());
-            if !retryable {
+            let LedgerError::Db(e) = &error else {
+                return Err(error);
+            };
+            if !(e.is_retryable() || e.is_unique_violation() || e.is_shared_failure()) {
                 return Err(error);
             }
             if retry >= s.serialization_retries_max {
@@ -200,6 +226,9 @@ impl Wallet {
                 );
                 return Err(error);
             }
+            // A failure shared with other calls may have been another member's: this
+            // call tries again alone.
+            solo |= e.is_shared_failure();
             retry += 1;
             tracing::debug!(kind = movement.kind(), retry, error = %error, "retrying after a conflict");
             metrics::counter!("wallet_serialization_retries_total", "kind" => movement.kind())

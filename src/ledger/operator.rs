@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::idempotency::{self, fingerprint, OPERATOR_NAMESPACE};
 use super::view::{self, timestamp};
-use super::write::{self, RoundChange, Write};
+use super::write::{self, RoundChange};
+use super::Attempt;
 use super::{LedgerError, Movement, Outcome, Wallet};
 use crate::db::ledger::NewLedgerRow;
 use crate::db::players::PlayerRow;
@@ -346,15 +347,14 @@ impl Movement for CashMove {
         }
     }
 
-    async fn attempt(&self, wallet: &Wallet, client: &Client) -> Result<Outcome, LedgerError> {
+    async fn attempt(&self, wallet: &Wallet, attempt: Attempt) -> Result<Outcome, LedgerError> {
+        let client = attempt.client();
         let key = (OPERATOR_NAMESPACE, self.transaction_id.as_str());
         let context = db::movement::context(client, key, None, None, None).await?;
         if let Some(recorded) = context.recorded {
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = db::lock_player(client, &self.player_id)
-            .await?
-            .ok_or_else(player_not_found)?;
+        let (player, member) = attempt.lock(wallet, &self.player_id).await?;
         let currency = wallet.player_currency(&player.currency)?;
         let amount = self
             .amount
@@ -371,7 +371,7 @@ impl Movement for CashMove {
                         &currency.code,
                     );
             return wallet
-                .reject(client, key, self.fingerprint.clone(), error)
+                .reject(member, key, self.fingerprint.clone(), error)
                 .await;
         } else {
             player.balances.debit(&split)
@@ -385,36 +385,33 @@ impl Movement for CashMove {
             currency.scale,
             wallet.categories(),
         );
-        write::commit(
-            client,
-            Write {
-                player_id: &self.player_id,
-                deltas: write::deltas(&split, if self.deposit { 1 } else { -1 }),
-                expected: Some(&balance),
-                missing_categories: write::missing(&player.balances, &split),
-                row: Some(NewLedgerRow {
-                    id,
-                    provider_id: key.0,
-                    transaction_id: key.1,
-                    player_id: &self.player_id,
-                    kind: self.kind(),
-                    win_kind: None,
-                    amount,
-                    currency: &currency.code,
-                    split: &split,
-                    balance_after: &balance.0,
-                    round_id: None,
-                    game_id: None,
-                    session_id: None,
-                    reference_id: None,
-                    reference_transaction_id: None,
-                }),
-                key,
-                record: idempotency::record(self.fingerprint.clone(), 200, &body),
-                round: RoundChange::None,
-            },
-        )
-        .await?;
+        let movement = db::movement::Movement {
+            player_id: self.player_id.clone(),
+            deltas: write::deltas(&split, if self.deposit { 1 } else { -1 }),
+            missing_categories: write::missing(&player.balances, &split),
+            row: Some(NewLedgerRow {
+                id,
+                provider_id: key.0.to_owned(),
+                transaction_id: key.1.to_owned(),
+                player_id: self.player_id.clone(),
+                kind: self.kind(),
+                win_kind: None,
+                amount,
+                currency: currency.code.clone(),
+                balance_after: balance.0.clone(),
+                split,
+                round_id: None,
+                game_id: None,
+                session_id: None,
+                reference_id: None,
+                reference_transaction_id: None,
+            }),
+            provider_id: key.0.to_owned(),
+            transaction_id: key.1.to_owned(),
+            record: idempotency::record(self.fingerprint.clone(), 200, &body),
+            round: RoundChange::None,
+        };
+        write::commit(member, movement, Some(&balance)).await?;
         Ok(Outcome {
             status: 200,
             body,

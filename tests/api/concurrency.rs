@@ -75,6 +75,36 @@ async fn a_hundred_simultaneous_bets_of_a_hundred_players_all_succeed_and_reconc
     print_retries(&app, "hundred players").await;
 }
 
+/// Calls of different players are committed together in one transaction (a commit
+/// group); the same transaction id in several of them makes the group fail, and each
+/// call must then be answered on its own.
+#[tokio::test]
+async fn of_twenty_players_betting_at_once_under_one_transaction_id_exactly_one_is_charged() {
+    let app = TestApp::spawn().await;
+    let seats = join_all((0..20).map(|_| seat(&app, "10.00", "0"))).await;
+    let bet = id("bet");
+    let replies = join_all(
+        seats
+            .iter()
+            .map(|s| s.bet(&app, &id("round"), &bet, "1.00")),
+    )
+    .await;
+    let charged: Vec<usize> = (0..replies.len())
+        .filter(|&i| replies[i].status == StatusCode::OK)
+        .collect();
+    assert_eq!(charged.len(), 1, "{replies:?}");
+    for (i, (s, reply)) in seats.iter().zip(&replies).enumerate() {
+        if i == charged[0] {
+            assert_eq!(app.balance(&s.player).await["total"], "9.00");
+        } else {
+            assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
+            assert_eq!(reply.code(), "idempotency_conflict");
+            assert_eq!(app.balance(&s.player).await["total"], "10.00");
+        }
+    }
+    assert!(app.discrepancies().await.is_empty());
+}
+
 #[tokio::test]
 async fn of_a_hundred_simultaneous_bets_on_one_player_exactly_those_the_balance_covers_succeed() {
     let app = TestApp::spawn().await;

@@ -35,6 +35,7 @@ async fn metrics_after_a_deposit_name_requests_money_calls_pool_and_database_lat
         "wallet_db_pool_waiters",
         "wallet_db_pool_max_connections",
         "wallet_player_lock_wait_seconds_bucket",
+        "wallet_commit_group_size_bucket",
     ] {
         assert!(
             text.lines().any(|line| line.starts_with(name)),

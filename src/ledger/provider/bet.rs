@@ -1,11 +1,11 @@
 //! A bet: debit the stake from the categories in order, open the round.
 
-use super::{parse_session, player_not_found, session_belongs, session_invalid, Bet, Landing};
-use crate::db::{self, Client};
+use super::{parse_session, session_belongs, session_invalid, Bet, Landing};
+use crate::db;
 use crate::domain::{Amount, Currency, ErrorCode};
 use crate::ledger::idempotency;
 use crate::ledger::write::RoundChange;
-use crate::ledger::{LedgerError, Movement, Outcome, Wallet};
+use crate::ledger::{Attempt, LedgerError, Movement, Outcome, Wallet};
 
 #[derive(Clone)]
 pub(super) struct BetCall {
@@ -25,7 +25,8 @@ impl Movement for BetCall {
         "bet"
     }
 
-    async fn attempt(&self, wallet: &Wallet, client: &Client) -> Result<Outcome, LedgerError> {
+    async fn attempt(&self, wallet: &Wallet, attempt: Attempt) -> Result<Outcome, LedgerError> {
+        let client = attempt.client();
         let req = &self.req;
         let key = (self.provider_id.as_str(), req.transaction_id.as_str());
         let session_id = parse_session(Some(&req.session_id));
@@ -40,9 +41,7 @@ impl Movement for BetCall {
         if let Some(recorded) = recorded {
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = db::lock_player(client, &req.player_id)
-            .await?
-            .ok_or_else(player_not_found)?;
+        let (player, member) = attempt.lock(wallet, &req.player_id).await?;
         if !session_belongs(&session, key.0, &req.player_id)
             || session.as_ref().is_some_and(|s| s.game_id != req.game_id)
         {
@@ -74,7 +73,7 @@ impl Movement for BetCall {
         };
         if let Some(rejection) = rejection {
             return wallet
-                .reject(client, key, self.fingerprint.clone(), rejection)
+                .reject(member, key, self.fingerprint.clone(), rejection)
                 .await;
         }
         if round.as_ref().is_some_and(|r| r.player_id != req.player_id) {
@@ -89,12 +88,12 @@ impl Movement for BetCall {
                 "the balance does not cover the stake",
             );
             return wallet
-                .reject(client, key, self.fingerprint.clone(), error)
+                .reject(member, key, self.fingerprint.clone(), error)
                 .await;
         };
         let outcome = wallet
             .land(
-                client,
+                member,
                 key,
                 &self.fingerprint,
                 &player,
@@ -113,8 +112,8 @@ impl Movement for BetCall {
                     round: match round {
                         Some(_) => RoundChange::None,
                         None => RoundChange::Open {
-                            round_id: &req.round_id,
-                            game_id: &req.game_id,
+                            round_id: req.round_id.clone(),
+                            game_id: req.game_id.clone(),
                         },
                     },
                 },

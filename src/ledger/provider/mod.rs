@@ -16,10 +16,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::group::Member;
 use super::idempotency::{self, fingerprint};
 use super::operator::{check_id, player_not_found};
 use super::view;
-use super::write::{self, RoundChange, Write};
+use super::write::{self, RoundChange};
 use super::{LedgerError, Outcome, Wallet};
 use crate::db::ledger::{LedgerRow, NewLedgerRow};
 use crate::db::players::PlayerRow;
@@ -265,7 +266,7 @@ impl Wallet {
     /// Records a business rejection (a `422`) for replay and commits it.
     pub(super) async fn reject(
         &self,
-        client: &Client,
+        member: Member,
         key: (&str, &str),
         fingerprint: Vec<u8>,
         error: LedgerError,
@@ -273,20 +274,17 @@ impl Wallet {
         debug_assert!(error.code().is_recorded());
         let status = error.code().status();
         let body = error.body();
-        write::commit(
-            client,
-            Write {
-                player_id: "",
-                deltas: Vec::new(),
-                expected: None,
-                missing_categories: Vec::new(),
-                row: None,
-                key,
-                record: idempotency::record(fingerprint, status, &body),
-                round: RoundChange::None,
-            },
-        )
-        .await?;
+        let movement = db::movement::Movement {
+            player_id: String::new(),
+            deltas: Vec::new(),
+            missing_categories: Vec::new(),
+            row: None,
+            provider_id: key.0.to_owned(),
+            transaction_id: key.1.to_owned(),
+            record: idempotency::record(fingerprint, status, &body),
+            round: RoundChange::None,
+        };
+        write::commit(member, movement, None).await?;
         Ok(Outcome {
             status,
             body,
@@ -320,14 +318,14 @@ struct Landing<'a> {
     session_id: Option<Uuid>,
     reference: Option<&'a LedgerRow>,
     reference_transaction_id: Option<&'a str>,
-    round: RoundChange<'a>,
+    round: RoundChange,
 }
 
 impl Wallet {
     /// Writes the movement, commits, and returns its receipt.
     async fn land(
         &self,
-        client: &Client,
+        member: Member,
         key: (&str, &str),
         fingerprint: &[u8],
         player: &PlayerRow,
@@ -348,38 +346,36 @@ impl Wallet {
             currency.scale,
             self.categories(),
         );
-        write::commit(
-            client,
-            Write {
-                player_id: &player.player_id,
-                deltas: write::deltas(&landing.split, landing.sign),
-                expected: Some(&balance),
-                missing_categories: write::missing(&player.balances, &landing.split),
-                row: Some(NewLedgerRow {
-                    id,
-                    provider_id: key.0,
-                    transaction_id: key.1,
-                    player_id: &player.player_id,
-                    kind: landing.kind,
-                    win_kind: landing.win_kind,
-                    amount: landing.amount,
-                    currency: &currency.code,
-                    split: &landing.split,
-                    balance_after: &balance.0,
-                    round_id: landing.round_id,
-                    game_id: landing.game_id,
-                    session_id: landing.session_id,
-                    reference_id: landing.reference.map(|r| r.id),
-                    reference_transaction_id: landing
-                        .reference_transaction_id
-                        .or(landing.reference.map(|r| r.transaction_id.as_str())),
-                }),
-                key,
-                record: idempotency::record(fingerprint.to_vec(), 200, &body),
-                round: landing.round,
-            },
-        )
-        .await?;
+        let movement = db::movement::Movement {
+            player_id: player.player_id.clone(),
+            deltas: write::deltas(&landing.split, landing.sign),
+            missing_categories: write::missing(&player.balances, &landing.split),
+            row: Some(NewLedgerRow {
+                id,
+                provider_id: key.0.to_owned(),
+                transaction_id: key.1.to_owned(),
+                player_id: player.player_id.clone(),
+                kind: landing.kind,
+                win_kind: landing.win_kind.map(str::to_owned),
+                amount: landing.amount,
+                currency: currency.code.clone(),
+                balance_after: balance.0.clone(),
+                split: landing.split,
+                round_id: landing.round_id.map(str::to_owned),
+                game_id: landing.game_id.map(str::to_owned),
+                session_id: landing.session_id,
+                reference_id: landing.reference.map(|r| r.id),
+                reference_transaction_id: landing
+                    .reference_transaction_id
+                    .or(landing.reference.map(|r| r.transaction_id.as_str()))
+                    .map(str::to_owned),
+            }),
+            provider_id: key.0.to_owned(),
+            transaction_id: key.1.to_owned(),
+            record: idempotency::record(fingerprint.to_vec(), 200, &body),
+            round: landing.round,
+        };
+        write::commit(member, movement, Some(&balance)).await?;
         Ok(Outcome {
             status: 200,
             body,

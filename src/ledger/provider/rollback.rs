@@ -2,12 +2,12 @@
 
 use futures::try_join;
 
-use super::{player_not_found, Landing, Rollback};
-use crate::db::{self, Client};
+use super::{Landing, Rollback};
+use crate::db;
 use crate::domain::{Amount, ErrorCode, Split};
 use crate::ledger::idempotency;
 use crate::ledger::write::RoundChange;
-use crate::ledger::{LedgerError, Movement, Outcome, Wallet};
+use crate::ledger::{Attempt, LedgerError, Movement, Outcome, Wallet};
 
 #[derive(Clone)]
 pub(super) struct RollbackCall {
@@ -25,7 +25,8 @@ impl Movement for RollbackCall {
         "rollback"
     }
 
-    async fn attempt(&self, wallet: &Wallet, client: &Client) -> Result<Outcome, LedgerError> {
+    async fn attempt(&self, wallet: &Wallet, attempt: Attempt) -> Result<Outcome, LedgerError> {
+        let client = attempt.client();
         let req = &self.req;
         let key = (self.provider_id.as_str(), req.transaction_id.as_str());
         let reference = req.reference_transaction_id.as_str();
@@ -38,9 +39,7 @@ impl Movement for RollbackCall {
         if let Some(recorded) = recorded {
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = db::lock_player(client, &req.player_id)
-            .await?
-            .ok_or_else(player_not_found)?;
+        let (player, member) = attempt.lock(wallet, &req.player_id).await?;
         let currency = wallet.player_currency(&player.currency)?;
         let refuse = |code, message: &str| wallet.business(code, message, &player, &currency);
         let mut landing = Landing {
@@ -71,7 +70,7 @@ impl Movement for RollbackCall {
                     "only bets can be rolled back",
                 );
                 return wallet
-                    .reject(client, key, self.fingerprint.clone(), error)
+                    .reject(member, key, self.fingerprint.clone(), error)
                     .await;
             }
             Some(bet) => {
@@ -85,7 +84,7 @@ impl Movement for RollbackCall {
                         "the round of this bet has a win",
                     );
                     return wallet
-                        .reject(client, key, self.fingerprint.clone(), error)
+                        .reject(member, key, self.fingerprint.clone(), error)
                         .await;
                 }
                 landing.reference = Some(bet);
@@ -99,7 +98,7 @@ impl Movement for RollbackCall {
             }
         }
         wallet
-            .land(client, key, &self.fingerprint, &player, &currency, landing)
+            .land(member, key, &self.fingerprint, &player, &currency, landing)
             .await
     }
 }

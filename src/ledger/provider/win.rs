@@ -2,14 +2,14 @@
 
 use futures::try_join;
 
-use super::{parse_session, player_not_found, session_belongs, session_invalid, Landing, Win};
+use super::{parse_session, session_belongs, session_invalid, Landing, Win};
+use crate::db;
 use crate::db::ledger::LedgerRow;
-use crate::db::{self, Client};
 use crate::domain::category::{add_split, allocate_win, CASH};
 use crate::domain::{Amount, Currency, ErrorCode, Split};
 use crate::ledger::idempotency;
 use crate::ledger::write::RoundChange;
-use crate::ledger::{LedgerError, Movement, Outcome, Wallet};
+use crate::ledger::{Attempt, LedgerError, Movement, Outcome, Wallet};
 
 #[derive(Clone)]
 pub(super) struct WinCall {
@@ -65,7 +65,8 @@ impl Movement for WinCall {
         "win"
     }
 
-    async fn attempt(&self, wallet: &Wallet, client: &Client) -> Result<Outcome, LedgerError> {
+    async fn attempt(&self, wallet: &Wallet, attempt: Attempt) -> Result<Outcome, LedgerError> {
+        let client = attempt.client();
         let req = &self.req;
         let key = (self.provider_id.as_str(), req.transaction_id.as_str());
         let session_id = parse_session(req.session_id.as_deref());
@@ -111,9 +112,7 @@ impl Movement for WinCall {
         if let Some(recorded) = recorded {
             return idempotency::replay(recorded, &self.fingerprint);
         }
-        let player = db::lock_player(client, &req.player_id)
-            .await?
-            .ok_or_else(player_not_found)?;
+        let (player, member) = attempt.lock(wallet, &req.player_id).await?;
         if req.session_id.is_some() && !session_belongs(&session, key.0, &req.player_id) {
             return Err(session_invalid());
         }
@@ -128,7 +127,7 @@ impl Movement for WinCall {
                 "the currency is not the player's",
             );
             return wallet
-                .reject(client, key, self.fingerprint.clone(), error)
+                .reject(member, key, self.fingerprint.clone(), error)
                 .await;
         }
         if needs_bet
@@ -153,7 +152,7 @@ impl Movement for WinCall {
                         "the bet of this win was rolled back",
                     );
                     return wallet
-                        .reject(client, key, self.fingerprint.clone(), error)
+                        .reject(member, key, self.fingerprint.clone(), error)
                         .await;
                 }
                 Link::Missing if tombstone => {
@@ -162,7 +161,7 @@ impl Movement for WinCall {
                         "the bet of this win was rolled back",
                     );
                     return wallet
-                        .reject(client, key, self.fingerprint.clone(), error)
+                        .reject(member, key, self.fingerprint.clone(), error)
                         .await;
                 }
                 Link::Missing => {
@@ -177,14 +176,14 @@ impl Movement for WinCall {
         };
         let round = if req.round_closed == Some(true) {
             RoundChange::Close {
-                round_id: &req.round_id,
+                round_id: req.round_id.clone(),
             }
         } else {
             RoundChange::None
         };
         wallet
             .land(
-                client,
+                member,
                 key,
                 &self.fingerprint,
                 &player,
