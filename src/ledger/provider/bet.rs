@@ -36,6 +36,7 @@ impl Movement for BetCall {
             session,
             round,
             rolled_back: tombstone,
+            ..
         } = db::movement::context(client, key, session_id, Some(&req.round_id), Some(key.1))
             .await?;
         if let Some(recorded) = recorded {

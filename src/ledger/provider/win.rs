@@ -98,16 +98,19 @@ impl Movement for WinCall {
         };
         // See `Movement`: shared-key reads first, then the snapshot.
         let tombstone_of = bet_id.filter(|_| needs_bet);
+        let closes = req.round_closed == Some(true);
+        let round_id = Some(req.round_id.as_str()).filter(|_| closes);
         let (context, mut rows, by_session) = try_join!(
-            db::movement::context(client, key, session_id, None, tombstone_of),
+            db::movement::context(client, key, session_id, round_id, tombstone_of),
             rows,
             by_session,
         )?;
         let db::movement::Context {
             recorded,
             session,
+            round,
             rolled_back: tombstone,
-            ..
+            round_tid,
         } = context;
         if let Some(recorded) = recorded {
             return idempotency::replay(recorded, &self.fingerprint);
@@ -174,12 +177,14 @@ impl Movement for WinCall {
         } else {
             ([(CASH.to_owned(), self.amount)].into(), None)
         };
-        let round = if req.round_closed == Some(true) {
-            RoundChange::Close {
+        // A win may close its round; one that is already closed, or was never opened
+        // (a promotional win), stays as it is.
+        let round = match (round, round_tid) {
+            (Some(r), Some(tid)) if r.status == "open" => RoundChange::Close {
                 round_id: req.round_id.clone(),
-            }
-        } else {
-            RoundChange::None
+                tid,
+            },
+            _ => RoundChange::None,
         };
         wallet
             .land(
