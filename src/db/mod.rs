@@ -72,8 +72,12 @@ impl DbError {
     /// A failure of a group of several calls that is not a conflict between groups:
     /// one member's write may have caused it (a key another member also writes, say),
     /// so each member tries again alone.
+    /// Failures without a SQLSTATE (pool timeouts, a lost connection) are nobody's
+    /// write and are not retried this way.
     pub fn is_shared_failure(&self) -> bool {
-        matches!(self, DbError::Group { members, .. } if *members > 1) && !self.is_retryable()
+        matches!(self, DbError::Group { members, .. } if *members > 1)
+            && self.sqlstate().is_some()
+            && !self.is_retryable()
     }
 }
 
