@@ -180,6 +180,10 @@ log "pgbench: the wallet's SQL, one bet per transaction, $concurrency clients"
 sql_1=$(wallet_sql_run 1)
 log "pgbench: the wallet's SQL, eight bets per transaction, $(((concurrency + 7) / 8)) clients"
 sql_8=$(wallet_sql_run 8)
+# The pgbench databases are done with: dropped, so that autovacuum does not work on
+# them (and take CPU) while the wallet is measured.
+pg_psql "$pg_port" -d postgres -c "DROP DATABASE bench" -c "DROP DATABASE bench_sql" \
+    -c "CHECKPOINT" >/dev/null
 
 # --- the wallet under loadgen ----------------------------------------------------------
 loadgen() {
