@@ -140,8 +140,9 @@ impl Lane {
         let mut group = vec![first];
         while !group[0].solo && group.len() < self.group_max {
             let Ok(join) = queue.try_recv() else { break };
-            // A call of a player already in the group (from another process's turn
-            // order, or a retry) or one that must run alone starts the next group.
+            // A call that must run alone starts the next group, and so does a second
+            // call of a player already in it: the player's turn keeps those apart in
+            // this process, and a group must never lock one player for two calls.
             if join.solo || !players.insert(join.player_id.clone()) {
                 self.carry = Some(join);
                 break;
