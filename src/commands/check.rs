@@ -24,6 +24,9 @@ pub const ENTERPRISE_PROFILE: &[(&str, &str)] = &[
     ("autovacuum_vacuum_cost_limit", "4000"),
     ("max_locks_per_transaction", "512"),
     ("max_pred_locks_per_transaction", "128"),
+    // Not in the brief's list: commit groups need them (README, "Why commit groups").
+    ("max_pred_locks_per_page", "32"),
+    ("max_pred_locks_per_relation", "1000"),
     ("statement_timeout", "1min"),
     ("lock_timeout", "30s"),
     ("synchronous_commit", "on"),
