@@ -124,11 +124,7 @@ impl Wallet {
         ] {
             check_id(field, value)?;
         }
-        let currency = self.currency(&req.currency)?;
-        let amount = req
-            .amount
-            .to_minor(&currency)
-            .map_err(LedgerError::invalid)?;
+        let (currency, amount) = self.money(&req.currency, &req.amount)?;
         let fingerprint = fingerprint(&[
             ("call", Some("bet")),
             ("player", Some(&req.player_id)),
@@ -166,11 +162,7 @@ impl Wallet {
                 "kind must be \"win\", \"promo\" or \"jackpot\"",
             ));
         }
-        let currency = self.currency(&req.currency)?;
-        let amount = req
-            .amount
-            .to_minor(&currency)
-            .map_err(LedgerError::invalid)?;
+        let (currency, amount) = self.money(&req.currency, &req.amount)?;
         let fingerprint = fingerprint(&[
             ("call", Some("win")),
             ("player", Some(&req.player_id)),
@@ -261,6 +253,14 @@ impl Wallet {
             req,
         })
         .await
+    }
+
+    /// The configured currency of a request and its amount in that currency's smallest
+    /// unit; an unknown currency or an amount off its scale is a `400`.
+    fn money(&self, code: &str, amount: &AmountInput) -> Result<(Currency, Amount), LedgerError> {
+        let currency = self.currency(code)?;
+        let amount = amount.to_minor(&currency).map_err(LedgerError::invalid)?;
+        Ok((currency, amount))
     }
 
     /// Records a business rejection (a `422`) for replay and commits it.

@@ -149,29 +149,21 @@ impl Movement for WinCall {
                     }
                     (allocate_win(self.amount, &stakes), Some(bet))
                 }
-                Link::RolledBack => {
-                    let error = refuse(
-                        ErrorCode::TransactionRolledBack,
-                        "the bet of this win was rolled back",
-                    );
-                    return wallet
-                        .reject(member, key, self.fingerprint.clone(), error)
-                        .await;
-                }
-                Link::Missing if tombstone => {
-                    let error = refuse(
-                        ErrorCode::TransactionRolledBack,
-                        "the bet of this win was rolled back",
-                    );
-                    return wallet
-                        .reject(member, key, self.fingerprint.clone(), error)
-                        .await;
-                }
-                Link::Missing => {
+                Link::Missing if !tombstone => {
                     return Err(LedgerError::new(
                         ErrorCode::BetNotFound,
                         "no bet found for this win",
                     ));
+                }
+                // Rolled back, or never seen but a rollback of it left a tombstone.
+                Link::RolledBack | Link::Missing => {
+                    let error = refuse(
+                        ErrorCode::TransactionRolledBack,
+                        "the bet of this win was rolled back",
+                    );
+                    return wallet
+                        .reject(member, key, self.fingerprint.clone(), error)
+                        .await;
                 }
             }
         } else {
