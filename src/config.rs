@@ -82,6 +82,15 @@ pub struct LedgerSettings {
     pub player_wait_ms_max: u64,
     pub stale_round_age_secs: u64,
     pub stale_round_sweep_interval_secs: u64,
+    /// Money calls running at once in this process; more answer `retry_later`.
+    pub money_calls_in_flight_max: usize,
+    /// The time a money call has from its arrival to its last attempt: the player's
+    /// turn, retries and the wait for a win's bet all come out of it.
+    pub money_call_deadline_ms: u64,
+    /// How often a win that waits for its bet runs its attempt at most.
+    pub correlation_attempts_max: u32,
+    /// Statements of one stale-round sweep at most (each closes up to 1000 rounds).
+    pub sweep_batches_max: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -264,6 +273,25 @@ impl Settings {
         check(
             l.stale_round_sweep_interval_secs >= 1,
             "ledger.stale_round_sweep_interval_secs must be at least 1",
+        );
+        check(
+            (1..=1_000_000).contains(&l.money_calls_in_flight_max),
+            "ledger.money_calls_in_flight_max must be between 1 and 1000000",
+        );
+        check(
+            l.money_call_deadline_ms >= l.player_wait_ms_max
+                && l.money_call_deadline_ms >= l.correlation_wait_ms
+                && l.money_call_deadline_ms <= 600_000,
+            "ledger.money_call_deadline_ms must be at least ledger.player_wait_ms_max and \
+             ledger.correlation_wait_ms, and at most 600000",
+        );
+        check(
+            (1..=1000).contains(&l.correlation_attempts_max),
+            "ledger.correlation_attempts_max must be between 1 and 1000",
+        );
+        check(
+            (1..=100_000).contains(&l.sweep_batches_max),
+            "ledger.sweep_batches_max must be between 1 and 100000",
         );
         check(
             ["", "json", "pretty"].contains(&self.log.format.as_str()),

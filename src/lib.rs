@@ -7,4 +7,5 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod ledger;
+pub mod signing;
 pub mod telemetry;

@@ -23,7 +23,10 @@ pub fn init_logs(settings: &Settings) {
         builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            // Every line carries its request's span: request id, caller, provider,
+            // player and transaction.
+            .with_current_span(true)
+            .with_span_list(false)
             .try_init()
     } else {
         builder.compact().try_init()
@@ -63,6 +66,8 @@ pub const METRICS: &[(&str, MetricKind, &str, &str)] = &[
         "SERIALIZABLE conflicts and deadlocks (SQLSTATE 40001/40P01) retried inside the server."),
     ("wallet_serialization_retries_exhausted_total", Counter, "kind",
         "Money calls that ran out of retries and answered 503 retry_later."),
+    ("wallet_money_calls_shed_total", Counter, "",
+        "Money calls refused because ledger.money_calls_in_flight_max calls were running (503 retry_later, nothing recorded)."),
     ("wallet_player_lock_wait_seconds", Histogram, "",
         "Time a money call waited for its player's turn (per-player serialization)."),
     ("wallet_player_lock_timeouts_total", Counter, "",

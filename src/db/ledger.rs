@@ -1,71 +1,48 @@
-//! The append-only ledger of money movements and the idempotency record of every call.
+//! The append-only ledger of money movements.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{Client, DbError};
-use crate::domain::{Amount, Split};
-
-/// One ledger row as stored.
-#[derive(Debug, Clone)]
-pub struct LedgerRow {
-    pub id: Uuid,
-    pub provider_id: String,
-    pub transaction_id: String,
-    pub player_id: String,
-    pub kind: String,
-    pub win_kind: Option<String>,
-    pub amount: Amount,
-    pub currency: String,
-    pub split: Split,
-    pub balance_after: Split,
-    pub round_id: Option<String>,
-    pub game_id: Option<String>,
-    pub session_id: Option<Uuid>,
-    pub reference_id: Option<Uuid>,
-    pub reference_transaction_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
+use super::{stored, Client, DbError};
+use crate::domain::ids::InvalidId;
+use crate::domain::{
+    Amount, Balances, Entry, ExternalTxId, GameId, PlayerId, ProviderId, RoundId, Split,
+    TransactionKind, WinKind,
+};
 
 /// A ledger row about to be written.
 #[derive(Debug, Clone)]
 pub struct NewLedgerRow {
     pub id: Uuid,
-    pub provider_id: String,
-    pub transaction_id: String,
-    pub player_id: String,
-    pub kind: &'static str,
-    pub win_kind: Option<String>,
+    pub provider_id: ProviderId,
+    pub transaction_id: ExternalTxId,
+    pub player_id: PlayerId,
+    pub kind: TransactionKind,
+    pub win_kind: Option<WinKind>,
     pub amount: Amount,
     pub currency: String,
     pub split: Split,
-    pub balance_after: Split,
-    pub round_id: Option<String>,
-    pub game_id: Option<String>,
+    pub balance_after: Balances,
+    pub round_id: Option<RoundId>,
+    pub game_id: Option<GameId>,
     pub session_id: Option<Uuid>,
     pub reference_id: Option<Uuid>,
-    pub reference_transaction_id: Option<String>,
-}
-
-/// A recorded outcome of a money call.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub fingerprint: Vec<u8>,
-    pub status_code: u16,
-    pub response: Value,
+    pub reference_transaction_id: Option<ExternalTxId>,
 }
 
 const COLUMNS: &str = "id, provider_id, transaction_id, player_id, kind, win_kind, amount, \
      currency, split, balance_after, round_id, game_id, session_id, reference_id, \
      reference_transaction_id, created_at";
 
-fn split_from_json(value: Value) -> Split {
-    serde_json::from_value::<std::collections::BTreeMap<String, i64>>(value)
-        .expect("ledger splits are objects of integers")
+/// A split as stored: `{"cash": 800, "bonus": 200}` in minor units.
+pub(super) fn split_from_json(value: Value) -> Result<Split, DbError> {
+    let parts: BTreeMap<String, i64> = stored("split", serde_json::from_value(value))?;
+    parts
         .into_iter()
-        .map(|(k, v)| (k, Amount(v)))
+        .map(|(k, v)| Ok((k, stored("amount", Amount::from_minor(v).ok_or(()))?)))
         .collect()
 }
 
@@ -73,30 +50,49 @@ pub(super) fn split_to_json(split: &Split) -> Value {
     Value::Object(
         split
             .iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.0)))
+            .map(|(k, v)| (k.clone(), Value::from(v.minor())))
             .collect(),
     )
 }
 
-fn from_row(row: &Row) -> LedgerRow {
-    LedgerRow {
+fn opt<T>(
+    what: &str,
+    value: Option<String>,
+    parse: fn(String) -> Result<T, InvalidId>,
+) -> Result<Option<T>, DbError> {
+    value.map(|v| stored(what, parse(v))).transpose()
+}
+
+fn from_row(row: &Row) -> Result<Entry, DbError> {
+    let kind: &str = row.get(4);
+    let win_kind: Option<&str> = row.get(5);
+    Ok(Entry {
         id: row.get(0),
-        provider_id: row.get(1),
-        transaction_id: row.get(2),
-        player_id: row.get(3),
-        kind: row.get(4),
-        win_kind: row.get(5),
-        amount: Amount(row.get(6)),
+        provider_id: stored("provider id", ProviderId::parse(row.get::<_, String>(1)))?,
+        transaction_id: stored(
+            "transaction id",
+            ExternalTxId::parse(row.get::<_, String>(2)),
+        )?,
+        player_id: stored("player id", PlayerId::parse(row.get::<_, String>(3)))?,
+        kind: stored("kind", TransactionKind::parse(kind).ok_or(()))?,
+        win_kind: win_kind
+            .map(|k| stored("win kind", WinKind::parse(k).ok_or(())))
+            .transpose()?,
+        amount: stored("amount", Amount::from_minor(row.get(6)).ok_or(()))?,
         currency: row.get(7),
-        split: split_from_json(row.get(8)),
-        balance_after: split_from_json(row.get(9)),
-        round_id: row.get(10),
-        game_id: row.get(11),
+        split: split_from_json(row.get(8))?,
+        balance_after: Balances::new(split_from_json(row.get(9))?),
+        round_id: opt("round id", row.get(10), RoundId::parse)?,
+        game_id: opt("game id", row.get(11), GameId::parse)?,
         session_id: row.get(12),
         reference_id: row.get(13),
-        reference_transaction_id: row.get(14),
+        reference_transaction_id: opt("reference", row.get(14), ExternalTxId::parse)?,
         created_at: row.get(15),
-    }
+    })
+}
+
+fn from_rows(rows: &[Row]) -> Result<Vec<Entry>, DbError> {
+    rows.iter().map(from_row).collect()
 }
 
 /// One transaction by the provider's id.
@@ -104,7 +100,7 @@ pub async fn find(
     client: &Client,
     provider_id: &str,
     transaction_id: &str,
-) -> Result<Option<LedgerRow>, DbError> {
+) -> Result<Option<Entry>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND transaction_id = $2"
@@ -113,7 +109,7 @@ pub async fn find(
     let row = client
         .query_opt(&stmt, &[&provider_id, &transaction_id])
         .await?;
-    Ok(row.as_ref().map(from_row))
+    row.as_ref().map(from_row).transpose()
 }
 
 /// Every row of a provider's round, oldest first.
@@ -121,14 +117,14 @@ pub async fn round_rows(
     client: &Client,
     provider_id: &str,
     round_id: &str,
-) -> Result<Vec<LedgerRow>, DbError> {
+) -> Result<Vec<Entry>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = $2 ORDER BY id"
         ))
         .await?;
     let rows = client.query(&stmt, &[&provider_id, &round_id]).await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }
 
 /// Every row of the round that `transaction_id` belongs to, oldest first.
@@ -136,7 +132,7 @@ pub async fn round_rows_of(
     client: &Client,
     provider_id: &str,
     transaction_id: &str,
-) -> Result<Vec<LedgerRow>, DbError> {
+) -> Result<Vec<Entry>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = \
@@ -147,7 +143,7 @@ pub async fn round_rows_of(
     let rows = client
         .query(&stmt, &[&provider_id, &transaction_id])
         .await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }
 
 /// How far back in a player's ledger the session fallback of a win looks for its bet.
@@ -163,7 +159,7 @@ pub async fn round_rows_of_open_session_bet(
     player_id: &str,
     session_id: Uuid,
     game_id: &str,
-) -> Result<Vec<LedgerRow>, DbError> {
+) -> Result<Vec<Entry>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
             "WITH recent AS (SELECT id, provider_id, kind, round_id, game_id, session_id, reference_id \
@@ -188,7 +184,7 @@ pub async fn round_rows_of_open_session_bet(
             ],
         )
         .await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }
 
 /// A page of a player's transactions, newest first, strictly older than `before`.
@@ -197,7 +193,7 @@ pub async fn list_for_player(
     player_id: &str,
     before: Option<Uuid>,
     limit: i64,
-) -> Result<Vec<LedgerRow>, DbError> {
+) -> Result<Vec<Entry>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions WHERE player_id = $1 \
@@ -205,5 +201,5 @@ pub async fn list_for_player(
         ))
         .await?;
     let rows = client.query(&stmt, &[&player_id, &before, &limit]).await?;
-    Ok(rows.iter().map(from_row).collect())
+    from_rows(&rows)
 }

@@ -2,6 +2,7 @@
 //! family. Functions take a client and leave transaction boundaries to the caller.
 
 pub mod health;
+pub mod idempotency;
 pub mod ledger;
 pub mod movement;
 pub mod players;
@@ -31,16 +32,28 @@ pub enum DbError {
     #[error("database: {0}")]
     Pg(#[from] tokio_postgres::Error),
     /// The transaction of the commit group this call was part of failed, perhaps
-    /// because of another member's write; `members` calls shared it.
+    /// because of another member's write; `members` calls shared it. `in_doubt`: the
+    /// failure came while the write and COMMIT were on the wire without an answer from
+    /// the server (a lost connection), so the group may have committed.
     #[error("commit group of {members}: {cause}")]
     Group {
         cause: std::sync::Arc<DbError>,
         members: usize,
+        in_doubt: bool,
     },
     /// The call's commit group ended without an answer for it (shutdown, or a member
-    /// that did not decide in time); whether it committed is unknown to this call.
-    #[error("commit group: {0}")]
-    Lost(&'static str),
+    /// that did not decide in time). `in_doubt`: it ended after the call handed over
+    /// its write, so whether it committed is unknown to this call.
+    #[error("commit group: {why}")]
+    Lost { why: &'static str, in_doubt: bool },
+    /// A stored value the service cannot read back (a broken invariant of the data).
+    #[error("stored data: {0}")]
+    Data(String),
+}
+
+/// Reads a stored value through a checked constructor; a failure is [`DbError::Data`].
+pub(crate) fn stored<T, E>(what: &str, value: Result<T, E>) -> Result<T, DbError> {
+    value.map_err(|_| DbError::Data(format!("a stored {what} is not valid")))
 }
 
 impl DbError {
@@ -59,6 +72,30 @@ impl DbError {
             DbError::Pg(e) => e.code(),
             _ => None,
         }
+    }
+
+    /// Pool timeouts and lost connections (not in doubt): transient, nothing recorded.
+    pub fn is_unavailable(&self) -> bool {
+        match self.root() {
+            DbError::Pool(_) | DbError::Lost { .. } => true,
+            // `root` never is one.
+            DbError::Group { .. } | DbError::Data(_) => false,
+            DbError::Pg(pg) => {
+                pg.is_closed()
+                    || pg.code().is_none()
+                    || pg
+                        .code()
+                        .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"))
+            }
+        }
+    }
+
+    /// Whether the call's write may have committed although the call saw a failure.
+    pub fn is_in_doubt(&self) -> bool {
+        matches!(
+            self,
+            DbError::Group { in_doubt: true, .. } | DbError::Lost { in_doubt: true, .. }
+        )
     }
 
     /// The failure itself, for one shared by a commit group.
@@ -162,7 +199,7 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
 pub async fn begin_and_lock(
     client: &Client,
     player_ids: &[&str],
-) -> Result<std::collections::HashMap<String, players::PlayerRow>, DbError> {
+) -> Result<std::collections::HashMap<String, crate::domain::Player>, DbError> {
     let begin = client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE");
     let (_, players) = futures::try_join!(
         async { begin.await.map_err(DbError::from) },
@@ -171,12 +208,8 @@ pub async fn begin_and_lock(
     Ok(players)
 }
 
-pub async fn commit(client: &Client) -> Result<(), DbError> {
-    client.batch_execute("COMMIT").await?;
-    Ok(())
-}
-
-pub async fn rollback(client: &Client) -> Result<(), DbError> {
+/// Ends the open transaction without committing it.
+pub async fn abort(client: &Client) -> Result<(), DbError> {
     client.batch_execute("ROLLBACK").await?;
     Ok(())
 }

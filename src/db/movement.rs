@@ -8,18 +8,20 @@ use std::collections::HashMap;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::ledger::{split_to_json, NewLedgerRow, Recorded};
-use super::rounds::RoundRow;
-use super::sessions::SessionRow;
+use super::idempotency::{self, Recorded};
+use super::ledger::{split_to_json, NewLedgerRow};
+use super::rounds::round_from;
+use super::sessions::session_from;
 use super::{Client, DbError};
+use crate::domain::{ExternalTxId, GameId, PlayerId, Round, RoundId, Session, TxKey};
 
 /// What a money call needs to know before its transaction, found by shared keys.
 #[derive(Debug, Default)]
 pub struct Context {
     /// The outcome recorded for `(provider, transaction_id)`.
     pub recorded: Option<Recorded>,
-    pub session: Option<SessionRow>,
-    pub round: Option<RoundRow>,
+    pub session: Option<Session>,
+    pub round: Option<Round>,
     /// Whether a rollback of the asked-for provider transaction id exists.
     pub rolled_back: bool,
     /// Where the round's row is (its `ctid`), for closing it without an index scan.
@@ -27,7 +29,7 @@ pub struct Context {
 }
 
 const CONTEXT: &str = "\
-SELECT i.fingerprint, i.status_code, i.response,
+SELECT i.fingerprint, i.outcome,
        s.session_id, s.player_id, s.provider_id, s.game_id, s.expires_at, s.expires_at > now(),
        r.provider_id, r.round_id, r.player_id, r.game_id, r.status, r.opened_at,
        $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t
@@ -42,57 +44,76 @@ LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4";
 /// for, a session, a round and whether `rolled_back_id` has a rollback.
 pub async fn context(
     client: &Client,
-    key: (&str, &str),
+    key: &TxKey,
     session_id: Option<Uuid>,
-    round_id: Option<&str>,
-    rolled_back_id: Option<&str>,
+    round_id: Option<&RoundId>,
+    rolled_back_id: Option<&ExternalTxId>,
 ) -> Result<Context, DbError> {
     let stmt = client.prepare_cached(CONTEXT).await?;
+    let round_id = round_id.map(RoundId::as_str);
+    let rolled_back_id = rolled_back_id.map(ExternalTxId::as_str);
     let r = client
         .query_one(
             &stmt,
-            &[&key.0, &key.1, &session_id, &round_id, &rolled_back_id],
+            &[
+                &key.provider.as_str(),
+                &key.transaction.as_str(),
+                &session_id,
+                &round_id,
+                &rolled_back_id,
+            ],
         )
         .await?;
     let fingerprint: Option<Vec<u8>> = r.get(0);
-    let session_id: Option<Uuid> = r.get(3);
-    let round_id: Option<String> = r.get(10);
-    Ok(Context {
-        recorded: fingerprint.map(|fingerprint| Recorded {
+    let session_id: Option<Uuid> = r.get(2);
+    let round_id: Option<String> = r.get(9);
+    let recorded = match fingerprint {
+        Some(fingerprint) => Some(Recorded {
             fingerprint,
-            status_code: r.get::<_, i16>(1) as u16,
-            response: r.get(2),
+            outcome: idempotency::decode(r.get(1), &key.transaction)?,
         }),
-        session: session_id.map(|session_id| SessionRow {
-            session_id,
-            player_id: r.get(4),
-            provider_id: r.get(5),
-            game_id: r.get(6),
-            expires_at: r.get(7),
-            live: r.get(8),
-        }),
-        round: round_id.map(|round_id| RoundRow {
-            provider_id: r.get(9),
+        None => None,
+    };
+    let session = match session_id {
+        Some(id) => Some(session_from(
+            id,
+            r.get(3),
+            r.get(4),
+            r.get(5),
+            r.get(6),
+            r.get(7),
+        )?),
+        None => None,
+    };
+    let round = match round_id {
+        Some(round_id) => Some(round_from(
+            r.get(8),
             round_id,
-            player_id: r.get(11),
-            game_id: r.get(12),
-            status: r.get(13),
-            opened_at: r.get(14),
-        }),
-        rolled_back: r.get(15),
-        round_tid: r.get(16),
+            r.get(10),
+            r.get(11),
+            r.get(12),
+            r.get(13),
+        )?),
+        None => None,
+    };
+    Ok(Context {
+        recorded,
+        session,
+        round,
+        rolled_back: r.get(14),
+        round_tid: r.get(15),
     })
 }
 
 /// What a call does to its round.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoundChange {
     None,
     /// Opens a round the call did not find; a unique violation means a concurrent call
     /// opened it meanwhile (the attempt is retried).
     Open {
-        round_id: String,
-        game_id: String,
+        round_id: RoundId,
+        game_id: GameId,
     },
     /// Closes an open round, found by the `ctid` the call read before its transaction
     /// ([`Context::round_tid`]). Inside SERIALIZABLE an index lookup of the round would
@@ -104,7 +125,7 @@ pub enum RoundChange {
     /// `rounds_pkey` or the partial index of open rounds, which locks every open round
     /// (measured: ~200 row locks per transaction and hundreds of aborts).
     Close {
-        round_id: String,
+        round_id: RoundId,
         tid: String,
     },
 }
@@ -112,16 +133,15 @@ pub enum RoundChange {
 /// One call's write: balance deltas, its ledger row, its idempotency record and what it
 /// does to its round.
 #[derive(Debug, Clone)]
-pub struct Movement {
-    pub player_id: String,
+pub struct GroupWrite {
+    pub player_id: PlayerId,
     /// Signed change per category.
     pub deltas: Vec<(String, i64)>,
     /// Balance rows to create first (a category configured after the player was made).
     pub missing_categories: Vec<String>,
     /// The ledger row; `None` for a recorded rejection, which moves nothing.
     pub row: Option<NewLedgerRow>,
-    pub provider_id: String,
-    pub transaction_id: String,
+    pub key: TxKey,
     pub record: Recorded,
     pub round: RoundChange,
 }
@@ -140,14 +160,14 @@ WITH upd AS (
         $9::text[], $10::bigint[], $11::text[], $12::jsonb[], $13::jsonb[], $14::text[],
         $15::text[], $16::uuid[], $17::uuid[], $18::text[])
 ), idempotency AS (
-    INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, status_code, response)
-    SELECT * FROM unnest($19::text[], $20::text[], $21::bytea[], $22::smallint[], $23::jsonb[])
+    INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, outcome)
+    SELECT * FROM unnest($19::text[], $20::text[], $21::bytea[], $22::jsonb[])
 ), opened AS (
     INSERT INTO rounds (provider_id, round_id, player_id, game_id)
-    SELECT * FROM unnest($24::text[], $25::text[], $26::text[], $27::text[])
+    SELECT * FROM unnest($23::text[], $24::text[], $25::text[], $26::text[])
 ), closed AS (
     UPDATE rounds r SET status = 'closed', closed_at = coalesce(r.closed_at, now())
-    FROM unnest($28::text[], $29::text[], $30::text[]::tid[]) AS c(provider_id, round_id, tid)
+    FROM unnest($27::text[], $28::text[], $29::text[]::tid[]) AS c(provider_id, round_id, tid)
     WHERE r.ctid = c.tid
       AND (r.provider_id, r.round_id) IS NOT DISTINCT FROM (c.provider_id, c.round_id)
 )
@@ -163,8 +183,8 @@ struct Columns<'a> {
     provider: Vec<&'a str>,
     transaction: Vec<&'a str>,
     player: Vec<&'a str>,
-    kind: Vec<&'a str>,
-    win_kind: Vec<Option<&'a str>>,
+    kind: Vec<&'static str>,
+    win_kind: Vec<Option<&'static str>>,
     amount: Vec<i64>,
     currency: Vec<&'a str>,
     split: Vec<Value>,
@@ -177,8 +197,7 @@ struct Columns<'a> {
     i_provider: Vec<&'a str>,
     i_transaction: Vec<&'a str>,
     i_fingerprint: Vec<&'a [u8]>,
-    i_status: Vec<i16>,
-    i_response: Vec<&'a Value>,
+    i_outcome: Vec<Value>,
     o_provider: Vec<&'a str>,
     o_round: Vec<&'a str>,
     o_player: Vec<&'a str>,
@@ -189,46 +208,49 @@ struct Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
-    fn push(&mut self, m: &'a Movement) {
+    fn push(&mut self, m: &'a GroupWrite) {
         for (category, delta) in &m.deltas {
-            self.d_player.push(&m.player_id);
+            self.d_player.push(m.player_id.as_str());
             self.d_category.push(category);
             self.d_delta.push(*delta);
         }
         if let Some(r) = &m.row {
             self.id.push(r.id);
-            self.provider.push(&r.provider_id);
-            self.transaction.push(&r.transaction_id);
-            self.player.push(&r.player_id);
-            self.kind.push(r.kind);
-            self.win_kind.push(r.win_kind.as_deref());
-            self.amount.push(r.amount.0);
+            self.provider.push(r.provider_id.as_str());
+            self.transaction.push(r.transaction_id.as_str());
+            self.player.push(r.player_id.as_str());
+            self.kind.push(r.kind.as_str());
+            self.win_kind.push(r.win_kind.map(|k| k.as_str()));
+            self.amount.push(r.amount.minor());
             self.currency.push(&r.currency);
             self.split.push(split_to_json(&r.split));
-            self.balance_after.push(split_to_json(&r.balance_after));
-            self.round.push(r.round_id.as_deref());
-            self.game.push(r.game_id.as_deref());
+            self.balance_after
+                .push(split_to_json(r.balance_after.parts()));
+            self.round.push(r.round_id.as_ref().map(RoundId::as_str));
+            self.game.push(r.game_id.as_ref().map(GameId::as_str));
             self.session.push(r.session_id);
             self.reference.push(r.reference_id);
-            self.reference_transaction
-                .push(r.reference_transaction_id.as_deref());
+            self.reference_transaction.push(
+                r.reference_transaction_id
+                    .as_ref()
+                    .map(ExternalTxId::as_str),
+            );
         }
-        self.i_provider.push(&m.provider_id);
-        self.i_transaction.push(&m.transaction_id);
+        self.i_provider.push(m.key.provider.as_str());
+        self.i_transaction.push(m.key.transaction.as_str());
         self.i_fingerprint.push(&m.record.fingerprint);
-        self.i_status.push(m.record.status_code as i16);
-        self.i_response.push(&m.record.response);
+        self.i_outcome.push(idempotency::encode(&m.record.outcome));
         match &m.round {
             RoundChange::None => {}
             RoundChange::Open { round_id, game_id } => {
-                self.o_provider.push(&m.provider_id);
-                self.o_round.push(round_id);
-                self.o_player.push(&m.player_id);
-                self.o_game.push(game_id);
+                self.o_provider.push(m.key.provider.as_str());
+                self.o_round.push(round_id.as_str());
+                self.o_player.push(m.player_id.as_str());
+                self.o_game.push(game_id.as_str());
             }
             RoundChange::Close { round_id, tid } => {
-                self.c_provider.push(&m.provider_id);
-                self.c_round.push(round_id);
+                self.c_provider.push(m.key.provider.as_str());
+                self.c_round.push(round_id.as_str());
                 self.c_tid.push(tid);
             }
         }
@@ -245,7 +267,7 @@ ON CONFLICT (player_id, category) DO NOTHING";
 /// the new amount of every updated balance row, by player.
 pub async fn write_and_commit(
     client: &Client,
-    movements: &[Movement],
+    movements: &[GroupWrite],
 ) -> Result<HashMap<String, Vec<(String, i64)>>, DbError> {
     let (players, categories): (Vec<&str>, Vec<&str>) = movements
         .iter()
@@ -273,7 +295,7 @@ pub async fn write_and_commit(
             None => Ok(0),
         }
     };
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 30] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 29] = [
         &c.d_player,
         &c.d_category,
         &c.d_delta,
@@ -295,8 +317,7 @@ pub async fn write_and_commit(
         &c.i_provider,
         &c.i_transaction,
         &c.i_fingerprint,
-        &c.i_status,
-        &c.i_response,
+        &c.i_outcome,
         &c.o_provider,
         &c.o_round,
         &c.o_player,

@@ -4,33 +4,28 @@ use std::collections::{BTreeMap, HashMap};
 
 use tokio_postgres::Row;
 
-use super::{Client, DbError};
-use crate::domain::{Amount, Balances};
+use super::{stored, Client, DbError};
+use crate::domain::{Amount, Balances, Player, PlayerId, PlayerStatus};
 
-#[derive(Debug, Clone)]
-pub struct PlayerRow {
-    pub player_id: String,
-    pub currency: String,
-    pub status: String,
-    /// Balance rows that exist, by category.
-    pub balances: Balances,
-}
-
-fn collect(rows: &[Row]) -> Option<PlayerRow> {
-    let first = rows.first()?;
+fn collect(rows: &[Row]) -> Result<Option<Player>, DbError> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
     let mut balances = BTreeMap::new();
     for row in rows {
         let category: Option<String> = row.get(3);
         if let Some(category) = category {
-            balances.insert(category, Amount(row.get(4)));
+            let amount = stored("balance", Amount::from_minor(row.get(4)).ok_or(()))?;
+            balances.insert(category, amount);
         }
     }
-    Some(PlayerRow {
-        player_id: first.get(0),
+    let status: &str = first.get(2);
+    Ok(Some(Player {
+        player_id: stored("player id", PlayerId::parse(first.get::<_, String>(0)))?,
         currency: first.get(1),
-        status: first.get(2),
-        balances: Balances(balances),
-    })
+        status: stored("player status", PlayerStatus::parse(status).ok_or(()))?,
+        balances: Balances::new(balances),
+    }))
 }
 
 const SELECT_PLAYER: &str = "SELECT p.player_id, p.currency, p.status, b.category, b.amount \
@@ -38,9 +33,9 @@ const SELECT_PLAYER: &str = "SELECT p.player_id, p.currency, p.status, b.categor
      WHERE p.player_id = $1";
 
 /// Reads a player with its balances, without locking.
-pub async fn get(client: &Client, player_id: &str) -> Result<Option<PlayerRow>, DbError> {
+pub async fn get(client: &Client, player_id: &str) -> Result<Option<Player>, DbError> {
     let stmt = client.prepare_cached(SELECT_PLAYER).await?;
-    Ok(collect(&client.query(&stmt, &[&player_id]).await?))
+    collect(&client.query(&stmt, &[&player_id]).await?)
 }
 
 /// Reads players with their balances and locks their rows, in player id order (so
@@ -49,7 +44,7 @@ pub async fn get(client: &Client, player_id: &str) -> Result<Option<PlayerRow>, 
 pub async fn lock(
     client: &Client,
     player_ids: &[&str],
-) -> Result<HashMap<String, PlayerRow>, DbError> {
+) -> Result<HashMap<String, Player>, DbError> {
     let stmt = client
         .prepare_cached(
             "SELECT p.player_id, p.currency, p.status, b.category, b.amount \
@@ -60,8 +55,8 @@ pub async fn lock(
     let rows = client.query(&stmt, &[&player_ids]).await?;
     let mut players = HashMap::new();
     for chunk in rows.chunk_by(|a, b| a.get::<_, &str>(0) == b.get::<_, &str>(0)) {
-        if let Some(player) = collect(chunk) {
-            players.insert(player.player_id.clone(), player);
+        if let Some(player) = collect(chunk)? {
+            players.insert(player.player_id.as_str().to_owned(), player);
         }
     }
     Ok(players)
@@ -89,9 +84,16 @@ pub async fn insert(
 }
 
 /// Sets the status; `false` when the player does not exist.
-pub async fn set_status(client: &Client, player_id: &str, status: &str) -> Result<bool, DbError> {
+pub async fn set_status(
+    client: &Client,
+    player_id: &str,
+    status: PlayerStatus,
+) -> Result<bool, DbError> {
     let stmt = client
         .prepare_cached("UPDATE players SET status = $2, updated_at = now() WHERE player_id = $1")
         .await?;
-    Ok(client.execute(&stmt, &[&player_id, &status]).await? > 0)
+    Ok(client
+        .execute(&stmt, &[&player_id, &status.as_str()])
+        .await?
+        > 0)
 }

@@ -2,23 +2,32 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Client, DbError};
+use super::{stored, Client, DbError};
+use crate::domain::{GameId, PlayerId, ProviderId, Round, RoundId, RoundStatus};
 
-#[derive(Debug, Clone)]
-pub struct RoundRow {
-    pub provider_id: String,
-    pub round_id: String,
-    pub player_id: String,
-    pub game_id: String,
-    pub status: String,
-    pub opened_at: DateTime<Utc>,
+pub(super) fn round_from(
+    provider_id: String,
+    round_id: String,
+    player_id: String,
+    game_id: String,
+    status: &str,
+    opened_at: DateTime<Utc>,
+) -> Result<Round, DbError> {
+    Ok(Round {
+        provider_id: stored("provider id", ProviderId::parse(provider_id))?,
+        round_id: stored("round id", RoundId::parse(round_id))?,
+        player_id: stored("player id", PlayerId::parse(player_id))?,
+        game_id: stored("game id", GameId::parse(game_id))?,
+        status: stored("round status", RoundStatus::parse(status).ok_or(()))?,
+        opened_at,
+    })
 }
 
 pub async fn get(
     client: &Client,
     provider_id: &str,
     round_id: &str,
-) -> Result<Option<RoundRow>, DbError> {
+) -> Result<Option<Round>, DbError> {
     let stmt = client
         .prepare_cached(
             "SELECT provider_id, round_id, player_id, game_id, status, opened_at FROM rounds \
@@ -26,14 +35,8 @@ pub async fn get(
         )
         .await?;
     let row = client.query_opt(&stmt, &[&provider_id, &round_id]).await?;
-    Ok(row.map(|r| RoundRow {
-        provider_id: r.get(0),
-        round_id: r.get(1),
-        player_id: r.get(2),
-        game_id: r.get(3),
-        status: r.get(4),
-        opened_at: r.get(5),
-    }))
+    row.map(|r| round_from(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .transpose()
 }
 
 /// Closes up to `limit` open rounds opened before `cutoff`; returns how many.

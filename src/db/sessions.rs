@@ -3,17 +3,25 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Client, DbError};
+use super::{stored, Client, DbError};
+use crate::domain::{GameId, PlayerId, ProviderId, Session};
 
-#[derive(Debug, Clone)]
-pub struct SessionRow {
-    pub session_id: Uuid,
-    pub player_id: String,
-    pub provider_id: String,
-    pub game_id: String,
-    pub expires_at: DateTime<Utc>,
-    /// Whether the session had not expired at the time of the query.
-    pub live: bool,
+pub(super) fn session_from(
+    session_id: Uuid,
+    player_id: String,
+    provider_id: String,
+    game_id: String,
+    expires_at: DateTime<Utc>,
+    live: bool,
+) -> Result<Session, DbError> {
+    Ok(Session {
+        session_id,
+        player_id: stored("player id", PlayerId::parse(player_id))?,
+        provider_id: stored("provider id", ProviderId::parse(provider_id))?,
+        game_id: stored("game id", GameId::parse(game_id))?,
+        expires_at,
+        live,
+    })
 }
 
 pub async fn insert(
@@ -31,6 +39,8 @@ pub async fn insert(
              RETURNING expires_at",
         )
         .await?;
+    // make_interval takes seconds as double precision; a TTL is at most 30 days.
+    #[allow(clippy::cast_precision_loss)]
     let ttl = ttl_seconds as f64;
     let row = client
         .query_one(
@@ -41,7 +51,7 @@ pub async fn insert(
     Ok(row.get(0))
 }
 
-pub async fn get(client: &Client, session_id: Uuid) -> Result<Option<SessionRow>, DbError> {
+pub async fn get(client: &Client, session_id: Uuid) -> Result<Option<Session>, DbError> {
     let stmt = client
         .prepare_cached(
             "SELECT session_id, player_id, provider_id, game_id, expires_at, expires_at > now() \
@@ -49,14 +59,8 @@ pub async fn get(client: &Client, session_id: Uuid) -> Result<Option<SessionRow>
         )
         .await?;
     let row = client.query_opt(&stmt, &[&session_id]).await?;
-    Ok(row.map(|r| SessionRow {
-        session_id: r.get(0),
-        player_id: r.get(1),
-        provider_id: r.get(2),
-        game_id: r.get(3),
-        expires_at: r.get(4),
-        live: r.get(5),
-    }))
+    row.map(|r| session_from(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .transpose()
 }
 
 /// Expires the session now; `false` when it does not exist.

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
-
 use super::money::Amount;
 
 /// The category every credit without a stake split goes to.
@@ -36,35 +34,57 @@ impl Categories {
 /// Unsigned amounts by category; the parts of one movement or one balance.
 pub type Split = BTreeMap<String, Amount>;
 
-/// A player's balance: one amount per configured category.
+/// The sum of a split's parts. Parts are at most 2^62 each, so an `i128` cannot
+/// overflow for any number of categories a configuration can hold.
+pub fn split_total(split: &Split) -> i128 {
+    split.values().map(|a| i128::from(a.minor())).sum()
+}
+
+/// A player's balance: one amount per category that has a balance row.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Balances(pub Split);
+pub struct Balances(Split);
 
 impl Balances {
-    pub fn total(&self) -> Amount {
-        Amount(self.0.values().map(|a| a.0).sum())
+    pub fn new(parts: Split) -> Self {
+        Self(parts)
+    }
+
+    pub fn parts(&self) -> &Split {
+        &self.0
+    }
+
+    /// The sum of every category, in minor units.
+    pub fn total_minor(&self) -> i128 {
+        split_total(&self.0)
     }
 
     pub fn get(&self, category: &str) -> Amount {
         self.0.get(category).copied().unwrap_or_default()
     }
 
+    pub fn has_row(&self, category: &str) -> bool {
+        self.0.contains_key(category)
+    }
+
     /// Takes `stake` from the categories in `order`; `None` when the total is short.
     pub fn allocate_stake(&self, stake: Amount, order: &Categories) -> Option<Split> {
-        if self.total() < stake {
+        if self.total_minor() < i128::from(stake.minor()) {
             return None;
         }
-        let mut left = stake.0;
+        let mut left = stake;
         let mut split = Split::new();
         for category in order.names() {
-            let take = left.min(self.get(category).0);
-            if take > 0 {
-                split.insert(category.clone(), Amount(take));
-                left -= take;
+            let take = left.min(self.get(category));
+            if !take.is_zero() {
+                split.insert(category.clone(), take);
+                left = left
+                    .checked_sub(take)
+                    .expect("take is at most what is left");
             }
         }
-        debug_assert_eq!(left, 0);
-        Some(split)
+        // Categories outside the configured order hold nothing a stake may use; the
+        // total check above counted them, so look again before claiming success.
+        left.is_zero().then_some(split)
     }
 
     /// The balance after taking `split` out of it. Panics if a part exceeds its
@@ -73,87 +93,83 @@ impl Balances {
         let mut next = self.clone();
         for (category, part) in split {
             let slot = next.0.entry(category.clone()).or_default();
-            assert!(slot.0 >= part.0, "debit of {category} beyond its balance");
-            slot.0 -= part.0;
+            *slot = slot
+                .checked_sub(*part)
+                .unwrap_or_else(|| panic!("debit of {category} beyond its balance"));
         }
         next
     }
 
-    /// The balance after adding `split` to it.
-    pub fn credit(&self, split: &Split) -> Balances {
+    /// The balance after adding `split` to it; `None` when a category would pass the
+    /// balance limit.
+    pub fn credit(&self, split: &Split) -> Option<Balances> {
         let mut next = self.clone();
         for (category, part) in split {
-            next.0.entry(category.clone()).or_default().0 += part.0;
+            let slot = next.0.entry(category.clone()).or_default();
+            *slot = slot.checked_add(*part)?;
         }
-        next
+        Some(next)
     }
+}
 
-    /// `{"total": "60.00", "cash": "50.00", ...}` with every configured category.
-    pub fn to_json(&self, scale: u32, categories: &Categories) -> Value {
-        let mut out = Map::new();
-        out.insert("total".into(), Value::String(self.total().format(scale)));
-        for category in categories.names() {
-            out.insert(
-                category.clone(),
-                Value::String(self.get(category).format(scale)),
-            );
+/// The summed stakes of the bets a win pays, by category.
+pub fn stake_totals<'a>(splits: impl IntoIterator<Item = &'a Split>) -> BTreeMap<String, i128> {
+    let mut totals: BTreeMap<String, i128> = BTreeMap::new();
+    for split in splits {
+        for (category, part) in split {
+            let total = totals.entry(category.clone()).or_default();
+            *total = total.saturating_add(i128::from(part.minor()));
         }
-        Value::Object(out)
     }
+    totals
 }
 
 /// Splits a win across categories in proportion to `stakes` (the summed splits of the
 /// bets it pays). Every category but cash gets its share rounded down; cash gets the
 /// rest, so the parts always add up to `win`. No stake at all pays everything to cash.
-pub fn allocate_win(win: Amount, stakes: &Split) -> Split {
-    let staked: i128 = stakes.values().map(|a| i128::from(a.0)).sum();
+pub fn allocate_win(win: Amount, stakes: &BTreeMap<String, i128>) -> Split {
+    let staked: i128 = stakes.values().copied().fold(0, i128::saturating_add);
     let mut split = Split::new();
-    let mut given: i64 = 0;
+    let mut cash = win;
     if staked > 0 {
         for (category, part) in stakes {
-            if category == CASH || part.0 == 0 {
+            if category == CASH || *part == 0 {
                 continue;
             }
-            let share = i128::from(win.0) * i128::from(part.0) / staked;
-            let share = i64::try_from(share).expect("a share never exceeds the win");
-            if share > 0 {
-                split.insert(category.clone(), Amount(share));
-                given += share;
+            // win ≤ 2^62 and part ≤ staked, so the product fits an i128 and the share
+            // is at most the win.
+            let share = i128::from(win.minor())
+                .checked_mul(*part)
+                .and_then(|p| p.checked_div(staked))
+                .and_then(|s| i64::try_from(s).ok())
+                .and_then(Amount::from_minor)
+                .expect("a share never exceeds the win");
+            if !share.is_zero() {
+                split.insert(category.clone(), share);
+                cash = cash
+                    .checked_sub(share)
+                    .expect("shares add up to the win at most");
             }
         }
     }
-    let cash = win.0 - given;
-    if cash > 0 || split.is_empty() {
-        split.insert(CASH.to_owned(), Amount(cash));
+    if !cash.is_zero() || split.is_empty() {
+        split.insert(CASH.to_owned(), cash);
     }
     split
-}
-
-/// Unsigned split as JSON (`{"cash": "8.00", "bonus": "2.00"}`).
-pub fn split_to_json(split: &Split, scale: u32) -> Value {
-    Value::Object(
-        split
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.format(scale))))
-            .collect(),
-    )
-}
-
-/// Adds `b` into `a`, category by category.
-pub fn add_split(a: &mut Split, b: &Split) {
-    for (category, part) in b {
-        a.entry(category.clone()).or_default().0 += part.0;
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn amount(minor: i64) -> Amount {
+        Amount::from_minor(minor).unwrap()
+    }
+
     fn split(parts: &[(&str, i64)]) -> Split {
         parts
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), Amount(*v)))
+            .map(|(k, v)| ((*k).to_owned(), amount(*v)))
             .collect()
     }
 
@@ -163,42 +179,68 @@ mod tests {
 
     #[test]
     fn a_stake_spends_cash_before_bonus() {
-        let balance = Balances(split(&[("cash", 800), ("bonus", 500)]));
-        assert_eq!(
-            balance.allocate_stake(Amount(1000), &order()),
-            Some(split(&[("cash", 800), ("bonus", 200)]))
-        );
-        assert_eq!(balance.allocate_stake(Amount(1301), &order()), None);
-        assert_eq!(
-            balance.allocate_stake(Amount(0), &order()),
-            Some(Split::new())
-        );
+        let balance = Balances::new(split(&[("cash", 800), ("bonus", 500)]));
+        let table: [(i64, Option<Split>); 5] = [
+            (0, Some(Split::new())),
+            (1, Some(split(&[("cash", 1)]))),
+            (1000, Some(split(&[("cash", 800), ("bonus", 200)]))),
+            (1300, Some(split(&[("cash", 800), ("bonus", 500)]))),
+            (1301, None),
+        ];
+        for (stake, expected) in table {
+            assert_eq!(
+                balance.allocate_stake(amount(stake), &order()),
+                expected,
+                "{stake}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_category_outside_the_order_is_never_staked() {
+        let balance = Balances::new(split(&[("cash", 100), ("legacy", 500)]));
+        assert_eq!(balance.allocate_stake(amount(200), &order()), None);
     }
 
     #[test]
     fn a_win_follows_the_stake_proportions_with_the_remainder_to_cash() {
-        let stakes = split(&[("cash", 800), ("bonus", 200)]);
+        let stakes = stake_totals([&split(&[("cash", 800), ("bonus", 200)])]);
         assert_eq!(
-            allocate_win(Amount(1000), &stakes),
+            allocate_win(amount(1000), &stakes),
             split(&[("cash", 800), ("bonus", 200)])
         );
-        let stakes = split(&[("cash", 1), ("bonus", 2)]);
+        let stakes = stake_totals([&split(&[("cash", 1)]), &split(&[("bonus", 2)])]);
         // bonus share 100 * 2 / 3 = 66.67 -> 66; cash gets 34.
         assert_eq!(
-            allocate_win(Amount(100), &stakes),
+            allocate_win(amount(100), &stakes),
             split(&[("cash", 34), ("bonus", 66)])
         );
+        let max = amount(crate::domain::money::BALANCE_MINOR_MAX);
+        let stakes = stake_totals([&split(&[("bonus", 3), ("cash", 1)])]);
+        let parts = allocate_win(max, &stakes);
+        assert_eq!(split_total(&parts), i128::from(max.minor()));
     }
 
     #[test]
     fn a_win_without_stake_goes_to_cash() {
-        assert_eq!(
-            allocate_win(Amount(0), &Split::new()),
-            split(&[("cash", 0)])
-        );
-        assert_eq!(
-            allocate_win(Amount(5), &Split::new()),
-            split(&[("cash", 5)])
-        );
+        let none = BTreeMap::new();
+        assert_eq!(allocate_win(amount(0), &none), split(&[("cash", 0)]));
+        assert_eq!(allocate_win(amount(5), &none), split(&[("cash", 5)]));
+    }
+
+    #[test]
+    fn a_credit_past_the_balance_limit_is_refused() {
+        let max = crate::domain::money::BALANCE_MINOR_MAX;
+        let balance = Balances::new(split(&[("cash", max - 1)]));
+        assert!(balance.credit(&split(&[("cash", 1)])).is_some());
+        assert_eq!(balance.credit(&split(&[("cash", 2)])), None);
+        assert!(balance.credit(&split(&[("bonus", max)])).is_some());
+    }
+
+    #[test]
+    fn a_debit_leaves_the_rest() {
+        let balance = Balances::new(split(&[("cash", 800), ("bonus", 500)]));
+        let after = balance.debit(&split(&[("cash", 800), ("bonus", 1)]));
+        assert_eq!(after, Balances::new(split(&[("cash", 0), ("bonus", 499)])));
     }
 }

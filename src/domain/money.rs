@@ -1,15 +1,22 @@
-//! Exact amounts: parsing request input at a currency's scale and writing minor units back.
+//! Exact amounts: decimals parsed exactly from what a client wrote, converted to minor
+//! units at a currency's scale, and minor units written back. Amounts are never routed
+//! through a binary float and arithmetic on them never wraps.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::de::{Deserializer, Error as _};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
-/// Largest amount a single call may carry, in minor units. Keeps every sum of a few
-/// thousand amounts far away from `i64::MAX`.
+/// Largest amount a single call may carry, in minor units (the contract's 10^15).
 pub const AMOUNT_MINOR_MAX: i64 = 1_000_000_000_000_000;
+
+/// Largest balance of one category, in minor units (the contract's 2^62). A credit past
+/// it is refused; the sum of a few categories still fits an `i128` with room to spare.
+pub const BALANCE_MINOR_MAX: i64 = 1 << 62;
+
+const _: () = assert!(AMOUNT_MINOR_MAX < BALANCE_MINOR_MAX);
+// A full balance plus a maximal call fits an i64: crediting a call fails only by passing
+// the balance limit, never by overflow.
+const _: () = assert!(BALANCE_MINOR_MAX.checked_add(AMOUNT_MINOR_MAX).is_some());
 
 /// A currency code together with its fixed number of decimals.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,47 +42,35 @@ impl Currencies {
     }
 }
 
-/// An amount as the client wrote it: a JSON string in plain decimal notation or a JSON
-/// number (exponent allowed). Kept as text so it is never routed through a float.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AmountInput(Decimal);
+/// An exact decimal as a client wrote it, before a currency gives it a scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecimalAmount(Decimal);
 
-impl AmountInput {
-    /// The amount in minor units of `currency`, refusing negative values, values with
+impl DecimalAmount {
+    /// Plain decimal notation (`"12.50"`, `"-0.0"`): optional leading minus, digits,
+    /// optional fraction. The text of a JSON string amount.
+    pub fn parse_plain(text: &str) -> Result<Self, String> {
+        parse_plain_decimal(text).map(Self)
+    }
+
+    /// A JSON number literal (`12.5`, `2.5e1`), exponent allowed, parsed exactly from
+    /// its text: a value that a `Decimal` cannot hold exactly is refused, not rounded.
+    pub fn parse_number(text: &str) -> Result<Self, String> {
+        parse_number_literal(text).map(Self)
+    }
+
+    /// The value in minor units of `currency`, refusing negative values, values with
     /// more decimals than the currency has, and values above [`AMOUNT_MINOR_MAX`].
-    pub fn to_minor(&self, currency: &Currency) -> Result<Amount, String> {
+    pub fn to_minor(self, currency: &Currency) -> Result<Amount, String> {
         to_minor(self.0, currency)
     }
 
     /// Canonical text of the value (`12.5` for `12.50`), used in request fingerprints.
-    pub fn canonical(&self) -> String {
+    pub fn canonical(self) -> String {
         self.0.normalize().to_string()
     }
 }
 
-impl<'de> Deserialize<'de> for AmountInput {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw: Box<RawValue> = Deserialize::deserialize(deserializer)?;
-        parse_raw_amount(raw.get())
-            .map(AmountInput)
-            .map_err(D::Error::custom)
-    }
-}
-
-fn parse_raw_amount(text: &str) -> Result<Decimal, String> {
-    let text = text.trim();
-    if let Some(quoted) = text.strip_prefix('"') {
-        let inner: String = serde_json::from_str(&format!("\"{quoted}"))
-            .map_err(|_| "amount must be a decimal string or number".to_owned())?;
-        parse_plain_decimal(&inner)
-    } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-        parse_json_number(text)
-    } else {
-        Err("amount must be a decimal string or number".to_owned())
-    }
-}
-
-/// Plain decimal notation only: optional leading minus, digits, optional fraction.
 fn parse_plain_decimal(s: &str) -> Result<Decimal, String> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
@@ -96,45 +91,48 @@ fn parse_plain_decimal(s: &str) -> Result<Decimal, String> {
     Decimal::from_str_exact(exact).map_err(|_| format!("amount {s:?} is out of range"))
 }
 
-/// A JSON number literal, exponent allowed; parsed exactly from its text.
-fn parse_json_number(s: &str) -> Result<Decimal, String> {
+fn parse_number_literal(s: &str) -> Result<Decimal, String> {
     let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        Some(at) => (&s[..at], s.get(at.saturating_add(1)..)),
         None => (s, None),
     };
     let mut value = parse_plain_decimal(mantissa)?;
-    if let Some(exponent) = exponent {
-        let exponent: i32 = exponent
-            .strip_prefix('+')
-            .unwrap_or(exponent)
-            .parse()
-            .map_err(|_| format!("amount {s} has a bad exponent"))?;
-        if exponent.unsigned_abs() > 28 {
-            return Err(format!("amount {s} is out of range"));
-        }
+    let Some(exponent) = exponent else {
+        return Ok(value);
+    };
+    let exponent: i32 = exponent
+        .strip_prefix('+')
+        .unwrap_or(exponent)
+        .parse()
+        .map_err(|_| format!("amount {s} has a bad exponent"))?;
+    let out_of_range = || format!("amount {s} is out of range");
+    if exponent.unsigned_abs() > 28 {
+        return Err(out_of_range());
+    }
+    if exponent >= 0 {
         let ten = Decimal::from(10);
-        for _ in 0..exponent.unsigned_abs() {
-            value = if exponent > 0 {
-                value
-                    .checked_mul(ten)
-                    .ok_or_else(|| format!("amount {s} is out of range"))?
-            } else {
-                value
-                    .checked_div(ten)
-                    .ok_or_else(|| format!("amount {s} is out of range"))?
-            };
+        for _ in 0..exponent {
+            value = value.checked_mul(ten).ok_or_else(out_of_range)?;
         }
+    } else {
+        // Moving the decimal point is exact; a value that would need more than
+        // Decimal's 28 decimals is not exact at any currency's scale.
+        let scale = value.scale().saturating_add(exponent.unsigned_abs());
+        value.set_scale(scale).map_err(|_| out_of_range())?;
     }
     Ok(value)
 }
 
 /// Converts an exact decimal to minor units of `currency`.
-pub fn to_minor(value: Decimal, currency: &Currency) -> Result<Amount, String> {
+fn to_minor(value: Decimal, currency: &Currency) -> Result<Amount, String> {
     if value.is_sign_negative() && !value.is_zero() {
         return Err("amount must not be negative".to_owned());
     }
+    let unit = 10_i64
+        .checked_pow(currency.scale)
+        .ok_or_else(|| "amount is too large".to_owned())?;
     let scaled = value
-        .checked_mul(Decimal::from(10_i64.pow(currency.scale)))
+        .checked_mul(Decimal::from(unit))
         .ok_or_else(|| "amount is too large".to_owned())?;
     if scaled.fract() != Decimal::ZERO {
         return Err(format!(
@@ -146,26 +144,53 @@ pub fn to_minor(value: Decimal, currency: &Currency) -> Result<Amount, String> {
     if minor > AMOUNT_MINOR_MAX {
         return Err("amount is too large".to_owned());
     }
-    Ok(Amount(minor))
+    Amount::from_minor(minor.max(0)).ok_or_else(|| "amount is too large".to_owned())
 }
 
-/// A non-negative amount in minor units of some currency.
+/// A non-negative amount in minor units of some currency, at most
+/// [`BALANCE_MINOR_MAX`]. Built only through checked constructors and arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
-pub struct Amount(pub i64);
+pub struct Amount(i64);
 
 impl Amount {
     pub const ZERO: Amount = Amount(0);
+
+    /// `minor` as an amount, if it is within `0..=BALANCE_MINOR_MAX`.
+    pub fn from_minor(minor: i64) -> Option<Amount> {
+        (0..=BALANCE_MINOR_MAX)
+            .contains(&minor)
+            .then_some(Amount(minor))
+    }
 
     pub fn minor(self) -> i64 {
         self.0
     }
 
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The sum, if it stays within the balance limit.
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).and_then(Amount::from_minor)
+    }
+
+    /// The difference, if it is not negative.
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).and_then(Amount::from_minor)
+    }
+
     /// Writes the amount with exactly `scale` decimals (`1250`, 2 -> `"12.50"`).
     pub fn format(self, scale: u32) -> String {
-        let mut d = Decimal::from(self.0);
-        d.set_scale(scale).expect("currency scales are at most 28");
-        d.to_string()
+        format_minor(i128::from(self.0), scale)
     }
+}
+
+/// Writes a sum of minor units with exactly `scale` decimals.
+pub fn format_minor(minor: i128, scale: u32) -> String {
+    let mut d = Decimal::from_i128_with_scale(minor, 0);
+    d.set_scale(scale).expect("currency scales are at most 28");
+    d.to_string()
 }
 
 #[cfg(test)]
@@ -179,56 +204,103 @@ mod tests {
         }
     }
 
-    fn parse(json: &str) -> Result<Amount, String> {
-        let input: AmountInput = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        input.to_minor(&eur())
+    fn amount(minor: i64) -> Amount {
+        Amount::from_minor(minor).unwrap()
+    }
+
+    fn plain(text: &str) -> Result<Amount, String> {
+        DecimalAmount::parse_plain(text)?.to_minor(&eur())
+    }
+
+    fn number(text: &str) -> Result<Amount, String> {
+        DecimalAmount::parse_number(text)?.to_minor(&eur())
     }
 
     #[test]
     fn strings_and_numbers_parse_exactly() {
-        assert_eq!(parse("\"12.50\""), Ok(Amount(1250)));
-        assert_eq!(parse("12.5"), Ok(Amount(1250)));
-        assert_eq!(parse("\"12.500\""), Ok(Amount(1250)));
-        assert_eq!(parse("2.5e1"), Ok(Amount(2500)));
-        assert_eq!(parse("1E-2"), Ok(Amount(1)));
-        assert_eq!(parse("0.1"), Ok(Amount(10)));
-        assert_eq!(parse("0"), Ok(Amount(0)));
         let zeros = "0".repeat(40);
-        assert_eq!(parse(&format!("\"12.5{zeros}\"")), Ok(Amount(1250)));
-        assert_eq!(parse(&format!("12.5{zeros}")), Ok(Amount(1250)));
-        assert_eq!(parse("\"100.0\""), Ok(Amount(10000)));
-        assert_eq!(parse("\"-0.0\""), Ok(Amount(0)));
+        let long = format!("12.5{zeros}");
+        for (text, minor) in [
+            ("12.50", 1250),
+            ("12.500", 1250),
+            ("100.0", 10000),
+            ("-0.0", 0),
+            ("0", 0),
+            (long.as_str(), 1250),
+        ] {
+            assert_eq!(plain(text), Ok(amount(minor)), "{text}");
+        }
+        for (text, minor) in [
+            ("12.5", 1250),
+            ("2.5e1", 2500),
+            ("1E-2", 1),
+            ("0.1", 10),
+            ("0", 0),
+            ("1e+2", 10000),
+            (long.as_str(), 1250),
+        ] {
+            assert_eq!(number(text), Ok(amount(minor)), "{text}");
+        }
     }
 
     #[test]
     fn bad_amounts_are_refused() {
         for bad in [
-            "\"0.001\"",
             "0.001",
-            "\"-1\"",
             "-1",
-            "\"abc\"",
-            "\"1e2\"",
-            "\"\"",
-            "\" 1\"",
-            "\"1.\"",
-            "\".5\"",
-            "true",
-            "null",
-            "[1]",
-            "1e400",
-            "\"99999999999999999999999999999\"",
-            "10000000000000.01",
+            "abc",
+            "1e2",
+            "",
+            " 1",
+            "1.",
+            ".5",
+            "99999999999999999999999999999",
         ] {
-            assert!(parse(bad).is_err(), "{bad} was accepted");
+            assert!(plain(bad).is_err(), "string {bad:?} was accepted");
+        }
+        for bad in [
+            "0.001",
+            "-1",
+            "1e400",
+            "10000000000000.01",
+            // Not exact in 28 decimals: refused, never rounded to 0.10 or to zero.
+            "1.0000000000000000000000000001e-1",
+            "0.1e-28",
+            "1e-29",
+        ] {
+            assert!(number(bad).is_err(), "number {bad} was accepted");
         }
     }
 
     #[test]
+    fn the_per_call_limit_is_inclusive() {
+        let max = AMOUNT_MINOR_MAX / 100;
+        assert_eq!(plain(&max.to_string()), Ok(amount(AMOUNT_MINOR_MAX)));
+        assert!(plain(&format!("{max}.01")).is_err());
+    }
+
+    #[test]
+    fn amounts_stay_within_zero_and_the_balance_limit() {
+        assert_eq!(Amount::from_minor(-1), None);
+        assert_eq!(Amount::from_minor(0), Some(Amount::ZERO));
+        assert!(Amount::from_minor(BALANCE_MINOR_MAX).is_some());
+        assert_eq!(Amount::from_minor(BALANCE_MINOR_MAX + 1), None);
+        let max = amount(BALANCE_MINOR_MAX);
+        assert_eq!(max.checked_add(Amount::ZERO), Some(max));
+        assert_eq!(max.checked_add(amount(1)), None);
+        assert_eq!(amount(1).checked_sub(amount(2)), None);
+        assert_eq!(amount(2).checked_sub(amount(2)), Some(Amount::ZERO));
+    }
+
+    #[test]
     fn amounts_format_at_the_currency_scale() {
-        assert_eq!(Amount(1250).format(2), "12.50");
-        assert_eq!(Amount(5).format(8), "0.00000005");
-        assert_eq!(Amount(700).format(0), "700");
-        assert_eq!(Amount(0).format(2), "0.00");
+        assert_eq!(amount(1250).format(2), "12.50");
+        assert_eq!(amount(5).format(8), "0.00000005");
+        assert_eq!(amount(700).format(0), "700");
+        assert_eq!(amount(0).format(2), "0.00");
+        assert_eq!(
+            format_minor(3 * i128::from(BALANCE_MINOR_MAX), 0),
+            "13835058055282163712"
+        );
     }
 }

@@ -1,96 +1,141 @@
-//! Error responses: every failure leaves as the contract's envelope with its status.
+//! The contract's error envelope: every failure leaves as
+//! `{"error": {"code", "message", ...}}` with the status of the v1 status table. A 5xx
+//! never carries internal text: that goes to the request's log line only.
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::Value;
 
-use crate::domain::error::error_body;
-use crate::domain::ErrorCode;
-use crate::ledger::{LedgerError, Outcome};
+use super::v1::dto::{Balance, ErrorBody, ErrorDetail};
+use super::v1::status;
+use crate::domain::{ErrorCode, Reason};
+use crate::ledger::LedgerError;
 
 /// An error on its way out as a response.
 #[derive(Debug)]
-pub struct ApiError(pub LedgerError);
+pub struct ApiError {
+    pub code: ErrorCode,
+    message: String,
+    balance: Option<(Balance, String)>,
+    /// What went wrong inside, for the log line of a 5xx; never sent.
+    detail: Option<String>,
+}
+
+/// What the request log line says about the call's result: outcome, error code and,
+/// for failures inside the wallet, their cause.
+#[derive(Debug, Clone)]
+pub struct LoggedOutcome {
+    pub outcome: &'static str,
+    pub code: &'static str,
+    pub detail: Option<String>,
+}
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError(LedgerError::new(code, message))
+        ApiError {
+            code,
+            message: message.into(),
+            balance: None,
+            detail: None,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// A fault of the wallet: `500 internal_error` with a fixed text; `detail` is logged.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ApiError {
+            detail: Some(detail.into()),
+            ..Self::new(ErrorCode::Internal, "internal error")
+        }
+    }
+
+    /// Adds what went wrong inside, for the log line only.
+    pub fn detail(&mut self, detail: String) {
+        self.detail = Some(detail);
+    }
+
+    /// A business refusal, which carries the unchanged balance.
+    pub fn refusal(reason: Reason, balance: Balance, currency: String) -> Self {
+        ApiError {
+            balance: Some((balance, currency)),
+            ..Self::new(reason.code(), refusal_message(reason))
+        }
+    }
+}
+
+/// The v1 text of each refusal (kept as the first bodies had it: replays of rows
+/// recorded then render the same text).
+fn refusal_message(reason: Reason) -> &'static str {
+    match reason {
+        Reason::PlayerBlocked => "the player is blocked",
+        Reason::CurrencyMismatch => "the currency is not the player's",
+        Reason::SessionExpired => "the session has expired",
+        Reason::TransactionRolledBack => "this transaction was already rolled back",
+        Reason::BetRolledBack => "the bet of this win was rolled back",
+        Reason::RoundClosed => "the round is closed",
+        Reason::InsufficientFunds => "the balance does not cover the stake",
+        Reason::InsufficientCash => "not enough cash to withdraw",
+        Reason::BetAlreadySettled => "the round of this bet has a win",
+        Reason::RollbackNotAllowed => "only bets can be rolled back",
+        Reason::BalanceLimitExceeded => "the credit would take a balance category above its limit",
     }
 }
 
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
-        ApiError(e)
+        let code = e.code();
+        let detail = match &e {
+            LedgerError::Refused { .. } => None,
+            other => Some(other.to_string()),
+        };
+        ApiError {
+            detail,
+            ..Self::new(code, e.public_message())
+        }
     }
 }
-
-/// What the request log line says about the call's result.
-#[derive(Debug, Clone)]
-pub struct LoggedOutcome(pub &'static str, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let code = self.0.code();
-        if code == ErrorCode::Internal || code == ErrorCode::RetryLater {
-            tracing::error!(error = %self.0, "request failed");
-        }
-        let status = StatusCode::from_u16(code.status()).expect("contract statuses are valid");
-        let mut response = (status, Json(self.0.body())).into_response();
-        response
-            .extensions_mut()
-            .insert(LoggedOutcome("error", code.as_str().to_owned()));
+        let status = status::of(self.code);
+        let (balance, currency) = match self.balance {
+            Some((b, c)) => (Some(b), Some(c)),
+            None => (None, None),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                balance,
+                code: self.code.as_str(),
+                currency,
+                message: self.message,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(LoggedOutcome {
+            outcome: if self.code.is_refusal() {
+                "rejected"
+            } else {
+                "error"
+            },
+            code: self.code.as_str(),
+            detail: self.detail,
+        });
         response
     }
-}
-
-/// A money call's outcome, replayed or not.
-pub fn outcome_response(outcome: Outcome) -> Response {
-    let status = StatusCode::from_u16(outcome.status).expect("recorded statuses are valid");
-    let label = match (outcome.replayed, outcome.status) {
-        (true, _) => LoggedOutcome("replayed", code_of(&outcome.body)),
-        (false, 200) => LoggedOutcome("applied", String::new()),
-        (false, _) => LoggedOutcome("rejected", code_of(&outcome.body)),
-    };
-    let mut response = (status, Json(outcome.body)).into_response();
-    if outcome.replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response.extensions_mut().insert(label);
-    response
-}
-
-fn code_of(body: &Value) -> String {
-    body["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// The body for a known path called with a method it does not serve.
-pub async fn method_not_allowed() -> Response {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        Json(error_body(
-            ErrorCode::InvalidRequest,
-            "method not allowed on this path",
-            None,
-        )),
-    )
-        .into_response()
 }
 
 /// The body for a route nobody serves.
 pub async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(error_body(
-            ErrorCode::InvalidRequest,
-            "no such endpoint",
-            None,
-        )),
-    )
-        .into_response()
+    ApiError::new(ErrorCode::InvalidRequest, "no such endpoint").into_response()
+}
+
+/// The body for a known path called with a method it does not serve.
+pub async fn method_not_allowed() -> Response {
+    let mut response =
+        ApiError::new(ErrorCode::InvalidRequest, "method not allowed on this path").into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
 }

@@ -1,12 +1,12 @@
-//! HTTP: routers per audience (provider, operator, ops), extractors, error mapping,
-//! request ids, the OpenAPI document and the one-line-per-request log.
+//! HTTP: one folder per protocol (`v1/`), the operations endpoints, the error
+//! envelope, shared extractors, the OpenAPI document, and the router's layers: request
+//! ids, one span per request, one log line per request, panics, limits.
 
 pub mod error;
 pub mod extract;
 pub mod openapi;
-mod operator;
 mod ops;
-mod provider;
+pub mod v1;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +27,7 @@ use crate::config::Settings;
 use crate::ledger::Wallet;
 use error::LoggedOutcome;
 use extract::Auth;
+use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -42,26 +43,11 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
 }
 
-/// Who called and about what, attached to a response for the request log.
-#[derive(Debug, Clone, Default)]
-pub struct LogFields {
-    pub caller: String,
-    pub player_id: Option<String>,
-    pub transaction_id: Option<String>,
-}
-
-impl LogFields {
-    pub fn attach(self, mut response: Response) -> Response {
-        response.extensions_mut().insert(self);
-        response
-    }
-}
-
 /// The whole application router with its middleware.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     Router::new()
-        .merge(provider::router())
-        .merge(bounded(operator::router(), settings))
+        .merge(v1::provider::router())
+        .merge(bounded(v1::operator::router(), settings))
         .merge(bounded(ops::router(), settings))
         .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
@@ -95,13 +81,19 @@ fn bounded(router: Router<AppState>, settings: &Settings) -> Router<AppState> {
     }))
 }
 
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     use axum::response::IntoResponse;
-    tracing::error!("request handler panicked");
-    error::ApiError::new(crate::domain::ErrorCode::Internal, "internal error").into_response()
+    let detail = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a request handler panicked".to_owned());
+    error::ApiError::internal(format!("panic: {detail}")).into_response()
 }
 
-/// One structured line per request, plus request metrics.
+/// One span per request, which every log line of the call carries (the extractors and
+/// handlers record the caller, provider, player and transaction into it), and one
+/// structured line per request at its end, plus request metrics.
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -116,31 +108,45 @@ async fn log_request(request: Request, next: Next) -> Response {
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let response = next.run(request).await;
-    let latency = started.elapsed();
-    let status = response.status().as_u16();
-    let fields = response
-        .extensions()
-        .get::<LogFields>()
-        .cloned()
-        .unwrap_or_default();
-    let outcome = response.extensions().get::<LoggedOutcome>().cloned();
-    let (outcome, code) = outcome.map(|o| (o.0, o.1)).unwrap_or(("ok", String::new()));
-    metrics::counter!("wallet_http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
-    metrics::histogram!("wallet_http_request_duration_seconds", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).record(latency.as_secs_f64());
-    tracing::info!(
+    let span = tracing::info_span!(
+        "request",
         request.id = %request_id,
         http.method = %method,
         http.route = %route,
-        http.status = status,
-        latency_ms = latency_ms(latency),
-        caller = %fields.caller,
-        player.id = fields.player_id.as_deref().unwrap_or(""),
-        transaction.id = fields.transaction_id.as_deref().unwrap_or(""),
-        outcome,
-        error.code = %code,
-        "request"
+        caller = tracing::field::Empty,
+        provider.id = tracing::field::Empty,
+        player.id = tracing::field::Empty,
+        transaction.id = tracing::field::Empty,
     );
+    let response = next.run(request).instrument(span.clone()).await;
+    let latency = started.elapsed();
+    let status = response.status().as_u16();
+    let logged = response.extensions().get::<LoggedOutcome>();
+    let outcome = logged.map_or("ok", |o| o.outcome);
+    let code = logged.map_or("", |o| o.code);
+    let detail = logged.and_then(|o| o.detail.as_deref()).unwrap_or("");
+    metrics::counter!("wallet_http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
+    metrics::histogram!("wallet_http_request_duration_seconds", "route" => route, "method" => method.to_string(), "status" => status.to_string()).record(latency.as_secs_f64());
+    let _entered = span.enter();
+    if status >= 500 {
+        tracing::error!(
+            http.status = status,
+            latency_ms = latency_ms(latency),
+            outcome,
+            error.code = code,
+            error.detail = detail,
+            "request"
+        );
+    } else {
+        tracing::info!(
+            http.status = status,
+            latency_ms = latency_ms(latency),
+            outcome,
+            error.code = code,
+            "request"
+        );
+    }
+    drop(_entered);
     response
 }
 

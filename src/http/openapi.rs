@@ -23,8 +23,9 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use crate::domain::{AmountInput, ErrorCode};
-use crate::ledger::{
+use crate::domain::ErrorCode;
+use crate::http::v1::dto::AmountInput;
+use crate::http::v1::dto::{
     BalanceQuery, Bet, CreatePlayer, Deposit, OpenSession, PlayerStatusChange, Rollback, Win,
     Withdrawal,
 };
@@ -709,7 +710,9 @@ fn operation_mut<'a>(doc: &'a mut Document, method: &str, path: &str) -> Option<
 fn add_errors(operation: &mut Operation, codes: impl Iterator<Item = ErrorCode>) {
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for code in codes {
-        let list = by_status.entry(code.status()).or_default();
+        let list = by_status
+            .entry(crate::http::v1::status::of(code).as_u16())
+            .or_default();
         if !list.contains(&code) {
             list.push(code);
         }

@@ -41,8 +41,11 @@ async fn ping(state: &AppState) -> Result<(), db::DbError> {
 async fn ready(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(READY_TIMEOUT, ping(&state)).await {
         Ok(Ok(())) => Json(json!({ "status": "ready" })).into_response(),
-        Ok(Err(e)) => ApiError::new(ErrorCode::RetryLater, format!("database unavailable: {e}"))
-            .into_response(),
+        Ok(Err(e)) => {
+            let mut error = ApiError::new(ErrorCode::RetryLater, "database unavailable");
+            error.detail(e.to_string());
+            error.into_response()
+        }
         Err(_) => {
             ApiError::new(ErrorCode::RetryLater, "database did not answer in time").into_response()
         }

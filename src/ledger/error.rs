@@ -1,33 +1,38 @@
-//! The ledger's error: a contract error code with its message, or a database failure
-//! that the retry loop or the caller classifies.
-
-use serde_json::{Map, Value};
+//! The ledger's error: a contract error code with its message (a call refused before
+//! anything was recorded), or a database failure that the retry loop or the caller
+//! classifies. Business refusals are not errors: they are outcomes
+//! ([`crate::domain::Outcome::Refused`]), recorded and replayed like successes.
 
 use crate::db::DbError;
-use crate::domain::error::error_body;
 use crate::domain::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    /// A refusal from the contract's table (or `internal_error`).
+    /// Refused before anything was recorded: bad input, unknown things, conflicts.
     #[error("{code:?}: {message}")]
-    Api {
-        code: ErrorCode,
-        message: String,
-        extra: Option<Map<String, Value>>,
-    },
-    /// A database failure; retryable ones are retried by the ledger before they
-    /// surface as `retry_later`.
+    Refused { code: ErrorCode, message: String },
+    /// A database failure. Retryable ones are retried by the ledger first; what
+    /// surfaces is classified by [`LedgerError::code`].
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The call's commit was in doubt and the ledger could not learn its outcome
+    /// within its bounds: the call may have applied.
+    #[error("the outcome of the commit is unknown: {0}")]
+    OutcomeUnknown(DbError),
+    /// Too many money calls in flight in this process: nothing was recorded.
+    #[error("too many money calls in flight")]
+    Overloaded,
+    /// A broken invariant or an operational fault (a player's currency that left the
+    /// configuration, a task that panicked); the text is for the log only.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl LedgerError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        LedgerError::Api {
+        LedgerError::Refused {
             code,
             message: message.into(),
-            extra: None,
         }
     }
 
@@ -35,56 +40,28 @@ impl LedgerError {
         Self::new(ErrorCode::InvalidRequest, message)
     }
 
-    pub fn with_balance(mut self, balance: Value, currency: &str) -> Self {
-        if let LedgerError::Api { extra, .. } = &mut self {
-            let map = extra.get_or_insert_with(Map::new);
-            map.insert("balance".into(), balance);
-            map.insert("currency".into(), Value::String(currency.to_owned()));
-        }
-        self
-    }
-
     /// The contract code this error answers with.
     pub fn code(&self) -> ErrorCode {
         match self {
-            LedgerError::Api { code, .. } => *code,
-            LedgerError::Db(e) if e.is_retryable() || is_unavailable(e) => ErrorCode::RetryLater,
-            LedgerError::Db(_) => ErrorCode::Internal,
+            LedgerError::Refused { code, .. } => *code,
+            LedgerError::Db(e) if e.is_in_doubt() => ErrorCode::OutcomeUnknown,
+            LedgerError::Db(e) if e.is_retryable() || e.is_unavailable() => ErrorCode::RetryLater,
+            LedgerError::Db(_) | LedgerError::Internal(_) => ErrorCode::Internal,
+            LedgerError::OutcomeUnknown(_) => ErrorCode::OutcomeUnknown,
+            LedgerError::Overloaded => ErrorCode::RetryLater,
         }
     }
 
-    /// The error body of the contract's envelope.
-    pub fn body(&self) -> Value {
+    /// The message a client may read: the refusal's own text, or a fixed text per
+    /// code that never carries internal detail.
+    pub fn public_message(&self) -> &str {
         match self {
-            LedgerError::Api {
-                code,
-                message,
-                extra,
-            } => error_body(*code, message, extra.clone()),
-            LedgerError::Db(_) => match self.code() {
-                ErrorCode::RetryLater => error_body(
-                    ErrorCode::RetryLater,
-                    "the wallet is busy or its database is unavailable; nothing was recorded, retry with the same transaction_id",
-                    None,
-                ),
-                code => error_body(code, "internal error; nothing was recorded", None),
+            LedgerError::Refused { message, .. } => message,
+            _ => match self.code() {
+                ErrorCode::RetryLater => "the wallet is busy or its database is unavailable; nothing was recorded, retry with the same transaction_id",
+                ErrorCode::OutcomeUnknown => "the database was lost while this call committed and its outcome could not be learned; it may have applied: resend the same call to learn its outcome",
+                _ => "internal error",
             },
-        }
-    }
-}
-
-/// Pool timeouts and lost connections: transient, the call may be retried.
-fn is_unavailable(e: &DbError) -> bool {
-    match e.root() {
-        DbError::Pool(_) | DbError::Lost(_) => true,
-        // `root` never is one.
-        DbError::Group { .. } => false,
-        DbError::Pg(pg) => {
-            pg.is_closed()
-                || pg.code().is_none()
-                || pg
-                    .code()
-                    .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"))
         }
     }
 }

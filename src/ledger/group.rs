@@ -22,9 +22,9 @@ use std::time::Duration;
 use deadpool_postgres::{Object, Pool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use crate::db::movement::Movement;
-use crate::db::players::PlayerRow;
+use crate::db::movement::GroupWrite;
 use crate::db::{self, DbError};
+use crate::domain::Player;
 
 /// The entrance to the commit lanes.
 pub struct Groups {
@@ -36,13 +36,13 @@ struct Join {
     player_id: String,
     /// Run in a group of one (after a failure shared with other calls).
     solo: bool,
-    locked: oneshot::Sender<Result<Option<PlayerRow>, DbError>>,
+    locked: oneshot::Sender<Result<Option<Player>, DbError>>,
     write: oneshot::Receiver<Pending>,
 }
 
 /// What a member decided to write, and where to send the outcome.
 struct Pending {
-    movement: Movement,
+    movement: GroupWrite,
     done: oneshot::Sender<Result<Applied, DbError>>,
 }
 
@@ -59,7 +59,7 @@ impl Groups {
     /// Starts `lanes` commit lanes on `pool`. A lane waits at most `member_wait` for
     /// the members of its group to decide what to write.
     pub fn start(pool: Pool, lanes: usize, group_max: usize, member_wait: Duration) -> Self {
-        let (queue, receiver) = mpsc::channel(lanes * group_max);
+        let (queue, receiver) = mpsc::channel(lanes.saturating_mul(group_max).max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..lanes {
             let lane = Lane {
@@ -79,7 +79,7 @@ impl Groups {
         &self,
         player_id: &str,
         solo: bool,
-    ) -> Result<(Option<PlayerRow>, Member), DbError> {
+    ) -> Result<(Option<Player>, Member), DbError> {
         let (locked, locked_rx) = oneshot::channel();
         let (write, write_rx) = oneshot::channel();
         self.queue
@@ -90,24 +90,32 @@ impl Groups {
                 write: write_rx,
             })
             .await
-            .map_err(|_| DbError::Lost("the commit lanes have stopped"))?;
-        let player = locked_rx
-            .await
-            .map_err(|_| DbError::Lost("the commit group ended before locking"))??;
+            .map_err(|_| DbError::Lost {
+                why: "the commit lanes have stopped",
+                in_doubt: false,
+            })?;
+        let player = locked_rx.await.map_err(|_| DbError::Lost {
+            why: "the commit group ended before locking",
+            in_doubt: false,
+        })??;
         Ok((player, Member { write }))
     }
 }
 
 impl Member {
     /// Hands the movement to the group and waits for its COMMIT.
-    pub async fn commit(self, movement: Movement) -> Result<Applied, DbError> {
+    pub async fn commit(self, movement: GroupWrite) -> Result<Applied, DbError> {
         let (done, done_rx) = oneshot::channel();
         self.write
             .send(Pending { movement, done })
-            .map_err(|_| DbError::Lost("the commit group gave up waiting for this call"))?;
-        done_rx
-            .await
-            .map_err(|_| DbError::Lost("the commit group ended before committing"))?
+            .map_err(|_| DbError::Lost {
+                why: "the commit group gave up waiting for this call",
+                in_doubt: false,
+            })?;
+        done_rx.await.map_err(|_| DbError::Lost {
+            why: "the commit group ended before answering",
+            in_doubt: true,
+        })?
     }
 }
 
@@ -123,6 +131,7 @@ struct Lane {
 impl Lane {
     async fn run(mut self) {
         while let Some(group) = self.next_group().await {
+            #[allow(clippy::cast_precision_loss)] // a group holds at most a thousand calls
             metrics::histogram!("wallet_commit_group_size").record(group.len() as f64);
             self.commit(group).await;
         }
@@ -154,17 +163,18 @@ impl Lane {
 
     async fn commit(&self, group: Vec<Join>) {
         let members = group.len();
-        let shared = |e: DbError| {
+        let shared = |e: DbError, in_doubt: bool| {
             let cause = Arc::new(e);
             move || DbError::Group {
                 cause: Arc::clone(&cause),
                 members,
+                in_doubt,
             }
         };
         let client = match db::acquire(&self.pool).await {
             Ok(client) => client,
             Err(e) => {
-                let error = shared(e);
+                let error = shared(e, false);
                 for join in group {
                     let _ = join.locked.send(Err(error()));
                 }
@@ -176,7 +186,7 @@ impl Lane {
             Ok(players) => players,
             Err(e) => {
                 end(client).await;
-                let error = shared(e);
+                let error = shared(e, false);
                 for join in group {
                     let _ = join.locked.send(Err(error()));
                 }
@@ -192,7 +202,8 @@ impl Lane {
         }
         // Members decide in memory between the lock and the write; the wait is a
         // safety net, not a schedule.
-        let deadline = tokio::time::Instant::now() + self.member_wait;
+        let now = tokio::time::Instant::now();
+        let deadline = now.checked_add(self.member_wait).unwrap_or(now);
         let mut movements = Vec::with_capacity(members);
         let mut done = Vec::with_capacity(members);
         for write in waiting {
@@ -218,13 +229,18 @@ impl Lane {
         match db::movement::write_and_commit(&client, &movements).await {
             Ok(mut applied) => {
                 for (movement, done) in movements.iter().zip(done) {
-                    let rows = applied.remove(&movement.player_id).unwrap_or_default();
+                    let rows = applied
+                        .remove(movement.player_id.as_str())
+                        .unwrap_or_default();
                     let _ = done.send(Ok(rows));
                 }
             }
             Err(e) => {
+                // Without an answer from the server (no SQLSTATE: the connection was
+                // lost) the COMMIT may have reached it and applied.
+                let in_doubt = e.sqlstate().is_none();
                 end(client).await;
-                let error = shared(e);
+                let error = shared(e, in_doubt);
                 for done in done {
                     let _ = done.send(Err(error()));
                 }
@@ -236,7 +252,7 @@ impl Lane {
 /// Ends a transaction that will not commit; a connection in an unknown state is never
 /// handed out again.
 async fn end(client: Object) {
-    if db::rollback(&client).await.is_err() {
+    if db::abort(&client).await.is_err() {
         drop(Object::take(client));
     }
 }

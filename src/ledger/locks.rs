@@ -38,7 +38,7 @@ impl Drop for Release {
     fn drop(&mut self) {
         let mut slots = self.slots.lock().expect("player lock table poisoned");
         if let Some(slot) = slots.get_mut(&self.player_id) {
-            slot.users -= 1;
+            slot.users = slot.users.saturating_sub(1);
             if slot.users == 0 {
                 slots.remove(&self.player_id);
             }
@@ -58,7 +58,11 @@ impl PlayerLocks {
     /// Waits for the player's turn. Refuses with `rate_limited` when `queue_max` calls
     /// of this player are already in line, and with `retry_later` when the turn does
     /// not come within `wait_max`.
-    pub async fn lock(&self, player_id: &str) -> Result<PlayerGuard, LedgerError> {
+    pub async fn lock(
+        &self,
+        player_id: &str,
+        budget: Duration,
+    ) -> Result<PlayerGuard, LedgerError> {
         let lock = {
             let mut slots = self.slots.lock().expect("player lock table poisoned");
             let slot = slots.entry(player_id.to_owned()).or_insert_with(|| Slot {
@@ -72,7 +76,7 @@ impl PlayerLocks {
                     "too many calls for this player are waiting; retry shortly",
                 ));
             }
-            slot.users += 1;
+            slot.users = slot.users.saturating_add(1);
             slot.lock.clone()
         };
         // From here on the slot is counted; `release` gives it back on every path.
@@ -81,7 +85,7 @@ impl PlayerLocks {
             player_id: player_id.to_owned(),
         };
         let started = Instant::now();
-        let guard = tokio::time::timeout(self.wait_max, lock.lock_owned()).await;
+        let guard = tokio::time::timeout(self.wait_max.min(budget), lock.lock_owned()).await;
         metrics::histogram!("wallet_player_lock_wait_seconds")
             .record(started.elapsed().as_secs_f64());
         let guard = guard.map_err(|_| {
@@ -110,10 +114,10 @@ mod tests {
     #[tokio::test]
     async fn a_second_caller_waits_and_the_table_empties_afterwards() {
         let locks = Arc::new(PlayerLocks::new(10, Duration::from_secs(5)));
-        let first = locks.lock("p").await.unwrap();
+        let first = locks.lock("p", Duration::MAX).await.unwrap();
         let waiter = {
             let locks = locks.clone();
-            tokio::spawn(async move { locks.lock("p").await.map(|_| ()) })
+            tokio::spawn(async move { locks.lock("p", Duration::MAX).await.map(|_| ()) })
         };
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());
@@ -125,9 +129,9 @@ mod tests {
     #[tokio::test]
     async fn the_queue_of_one_player_is_bounded() {
         let locks = PlayerLocks::new(1, Duration::from_secs(5));
-        let _held = locks.lock("p").await.unwrap();
-        let refused = locks.lock("p").await.err().unwrap();
+        let _held = locks.lock("p", Duration::MAX).await.unwrap();
+        let refused = locks.lock("p", Duration::MAX).await.err().unwrap();
         assert_eq!(refused.code(), ErrorCode::RateLimited);
-        assert!(locks.lock("q").await.is_ok());
+        assert!(locks.lock("q", Duration::MAX).await.is_ok());
     }
 }

@@ -7,7 +7,8 @@ use tokio_util::sync::CancellationToken;
 use super::Wallet;
 use crate::db;
 
-/// Rounds closed per sweep statement; the sweep repeats until none are left.
+/// Rounds closed per sweep statement; a sweep repeats it until none are left or
+/// `ledger.sweep_batches_max` statements ran (the next sweep goes on from there).
 const SWEEP_BATCH: i64 = 1000;
 
 /// Starts the jobs; they stop when `stop` is cancelled.
@@ -30,7 +31,10 @@ pub fn spawn_background_jobs(wallet: &Wallet, idle_timeout: Duration, stop: Canc
     let w = wallet.clone();
     let s = stop;
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1).min(idle_timeout / 4));
+        let every = Duration::from_secs(1)
+            .min(idle_timeout.checked_div(4).unwrap_or_default())
+            .max(Duration::from_millis(1));
+        let mut tick = tokio::time::interval(every);
         loop {
             tokio::select! {
                 _ = s.cancelled() => return,
@@ -44,14 +48,17 @@ pub fn spawn_background_jobs(wallet: &Wallet, idle_timeout: Duration, stop: Canc
 impl Wallet {
     /// Closes every round left open longer than `stale_round_age_secs`.
     pub async fn close_stale_rounds(&self) -> Result<u64, super::LedgerError> {
-        let age = chrono::Duration::seconds(self.inner.settings.stale_round_age_secs as i64);
-        let cutoff = chrono::Utc::now() - age;
+        let s = &self.inner.settings;
+        let age_secs = i64::try_from(s.stale_round_age_secs).unwrap_or(i64::MAX);
+        let cutoff = chrono::Utc::now()
+            .checked_sub_signed(chrono::Duration::seconds(age_secs))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
         let client = self.client().await?;
-        let mut closed = 0;
-        loop {
+        let mut closed: u64 = 0;
+        for _ in 0..s.sweep_batches_max {
             let n = db::rounds::close_stale(&client, cutoff, SWEEP_BATCH).await?;
-            closed += n;
-            if n < SWEEP_BATCH as u64 {
+            closed = closed.saturating_add(n);
+            if n < SWEEP_BATCH.unsigned_abs() {
                 break;
             }
         }

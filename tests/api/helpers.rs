@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use wallet::commands::Application;
 use wallet::config::Settings;
-use wallet::http::extract::sign;
+use wallet::signing::sign;
 
 pub const OPERATOR_TOKEN: &str = "demo-operator-token";
 pub const VIEWER_TOKEN: &str = "demo-viewer-token";

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
-use crate::http::extract::sign;
+use crate::signing::sign;
 
 /// The kind of a money call, for per-kind statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

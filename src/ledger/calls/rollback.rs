@@ -1,0 +1,53 @@
+//! A rollback's attempt.
+
+use futures::try_join;
+
+use crate::db;
+use crate::domain::PlayerId;
+use crate::ledger::command::{Fingerprint, RollbackCommand};
+use crate::ledger::engine::{finish, Attempt, MoneyCall};
+use crate::ledger::policy::Policy;
+use crate::ledger::rules::rollback::{decide, RollbackContext};
+use crate::ledger::{Answer, LedgerError, Wallet};
+
+pub struct RollbackCall {
+    pub cmd: RollbackCommand,
+    pub fingerprint: Fingerprint,
+    pub policy: Policy,
+}
+
+impl MoneyCall for RollbackCall {
+    fn player(&self) -> &PlayerId {
+        &self.cmd.player
+    }
+
+    fn kind(&self) -> &'static str {
+        "rollback"
+    }
+
+    async fn attempt(&self, wallet: &Wallet, attempt: Attempt) -> Result<Answer, LedgerError> {
+        let cmd = &self.cmd;
+        let client = attempt.client();
+        let provider = cmd.key.provider.as_str();
+        let target = cmd.target.as_str();
+        let (ctx, round_rows, found) = try_join!(
+            db::movement::context(client, &cmd.key, None, None, None),
+            db::ledger::round_rows_of(client, provider, target),
+            db::ledger::find(client, provider, target),
+        )?;
+        if let Some(recorded) = ctx.recorded {
+            let balance = self.policy.replay_balance;
+            return wallet
+                .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
+                .await;
+        }
+        let (player, member) = attempt.lock(wallet, &cmd.player).await?;
+        wallet.player_currency(&player)?;
+        let context = RollbackContext {
+            target: found.as_ref(),
+            round_rows: &round_rows,
+        };
+        let decision = decide(context, &player, cmd, &self.policy);
+        finish(member, &cmd.key, &self.fingerprint, &player, decision).await
+    }
+}

@@ -1,0 +1,145 @@
+//! A win's attempt, and the wait for a bet that has not arrived yet.
+
+use std::pin::pin;
+use std::time::Instant as StdInstant;
+
+use futures::try_join;
+use tokio::time::Instant;
+
+use crate::db;
+use crate::domain::{ErrorCode, PlayerId};
+use crate::ledger::command::{Fingerprint, WinCommand};
+use crate::ledger::engine::{finish, record_outcome, Attempt, MoneyCall};
+use crate::ledger::policy::Policy;
+use crate::ledger::rules::win::{decide, WinContext};
+use crate::ledger::{Answer, LedgerError, Wallet};
+
+#[derive(Clone)]
+pub struct WinCall {
+    pub cmd: WinCommand,
+    pub fingerprint: Fingerprint,
+    pub policy: Policy,
+}
+
+impl MoneyCall for WinCall {
+    fn player(&self) -> &PlayerId {
+        &self.cmd.player
+    }
+
+    fn kind(&self) -> &'static str {
+        "win"
+    }
+
+    async fn attempt(&self, wallet: &Wallet, attempt: Attempt) -> Result<Answer, LedgerError> {
+        let cmd = &self.cmd;
+        let client = attempt.client();
+        let provider = cmd.key.provider.as_str();
+        let needs_bet = cmd.kind.pays_a_bet();
+        let session_id = cmd.session.and_then(|s| s.0);
+        let rows = async {
+            match (needs_bet, &cmd.bet) {
+                (false, _) => Ok(Vec::new()),
+                (true, Some(bet)) => {
+                    db::ledger::round_rows_of(client, provider, bet.as_str()).await
+                }
+                (true, None) => db::ledger::round_rows(client, provider, cmd.round.as_str()).await,
+            }
+        };
+        // The last resort for a win without bet id or round match: the round of the
+        // session's latest unsettled bet in this game.
+        let by_session = async {
+            match session_id {
+                Some(session_id) if needs_bet && cmd.bet.is_none() => {
+                    db::ledger::round_rows_of_open_session_bet(
+                        client,
+                        provider,
+                        cmd.player.as_str(),
+                        session_id,
+                        cmd.game.as_str(),
+                    )
+                    .await
+                }
+                _ => Ok(Vec::new()),
+            }
+        };
+        let tombstone_of = cmd.bet.as_ref().filter(|_| needs_bet);
+        let round_id = Some(&cmd.round).filter(|_| cmd.closes_round);
+        let (ctx, rows, session_rows) = try_join!(
+            db::movement::context(client, &cmd.key, session_id, round_id, tombstone_of),
+            rows,
+            by_session,
+        )?;
+        if let Some(recorded) = ctx.recorded {
+            let balance = self.policy.replay_balance;
+            return wallet
+                .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
+                .await;
+        }
+        let (player, member) = attempt.lock(wallet, &cmd.player).await?;
+        wallet.player_currency(&player)?;
+        let context = WinContext {
+            session: ctx.session.as_ref(),
+            round: ctx.round.as_ref(),
+            round_tid: ctx.round_tid.as_deref(),
+            tombstone: ctx.rolled_back,
+            rows: &rows,
+            session_rows: &session_rows,
+        };
+        let decision = decide(context, &player, cmd);
+        finish(member, &cmd.key, &self.fingerprint, &player, decision).await
+    }
+}
+
+fn is_missing(result: &Result<Answer, LedgerError>) -> bool {
+    matches!(result, Err(e) if e.code() == ErrorCode::BetNotFound)
+}
+
+impl Wallet {
+    /// Runs a win; while its bet cannot be found, waits for the player's next committed
+    /// bet and looks again, at most `correlation_attempts_max` times and until the
+    /// correlation window (or the call's deadline) ends.
+    pub(in crate::ledger) async fn correlated(
+        &self,
+        call: WinCall,
+        deadline: Instant,
+    ) -> Result<Answer, LedgerError> {
+        let s = &self.inner.settings;
+        let started = StdInstant::now();
+        let window = Instant::now()
+            .checked_add(std::time::Duration::from_millis(s.correlation_wait_ms))
+            .map_or(deadline, |end| end.min(deadline));
+        let mut waited = false;
+        let mut timed_out = false;
+        let mut runs: u32 = 0;
+        let result = loop {
+            runs = runs.saturating_add(1);
+            let last_run = timed_out || runs >= s.correlation_attempts_max;
+            let Some(subscription) = self
+                .inner
+                .signals
+                .subscribe(call.cmd.player.as_str(), s.correlation_waiters_max)
+            else {
+                break self.execute(call.clone(), deadline).await;
+            };
+            let mut notified = pin!(subscription.notify().notified());
+            notified.as_mut().enable();
+            let result = self.execute(call.clone(), deadline).await;
+            if !is_missing(&result) || last_run || s.correlation_wait_ms == 0 {
+                break result;
+            }
+            waited = true;
+            timed_out = tokio::time::timeout_at(window, notified).await.is_err();
+        };
+        if waited {
+            metrics::counter!("wallet_correlation_waits_total",
+                "result" => if is_missing(&result) { "timed_out" } else { "found" })
+            .increment(1);
+            metrics::histogram!("wallet_correlation_wait_seconds")
+                .record(started.elapsed().as_secs_f64());
+        }
+        if is_missing(&result) {
+            record_outcome("win", &result);
+        }
+        result
+    }
+}

@@ -1,0 +1,349 @@
+//! How a money call runs: on its own task, within the in-flight cap and its deadline,
+//! in the player's turn, as attempts retried with jittered backoff; each attempt reads
+//! its context, locks the player in a commit group, decides by a pure rule, and writes.
+
+use std::future::Future;
+use std::time::Duration;
+
+use deadpool_postgres::Object;
+use rand::Rng;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::command::Fingerprint;
+use super::group::Member;
+use super::rules::{Decision, Plan};
+use super::{Answer, LedgerError, Wallet};
+use crate::db::idempotency::Recorded;
+use crate::db::ledger::NewLedgerRow;
+use crate::db::movement::{GroupWrite, RoundChange};
+use crate::db::{self, DbError};
+use crate::domain::{Direction, ErrorCode, Outcome, Player, PlayerId, Receipt, Refusal, TxKey};
+
+/// One money call, run by [`Wallet::execute`] as one or more attempts. Every attempt
+/// has two parts:
+///
+/// 1. reads by shared keys (the idempotency record, session, round, the round's ledger
+///    rows, tombstones), as single statements on a pooled connection, outside any
+///    transaction ([`Attempt::client`]);
+/// 2. the transaction, in a commit group ([`super::group`]): BEGIN ISOLATION LEVEL
+///    SERIALIZABLE pipelined with the player rows `FOR UPDATE` and their balances
+///    ([`Attempt::lock`]), the rule's decision in memory, then one write statement
+///    pipelined with COMMIT ([`finish`]).
+///
+/// Why the split: under SERIALIZABLE, PostgreSQL tracks reads with predicate locks on
+/// whole index pages, and the newest end of each shared index (rounds, ledger rows,
+/// idempotency keys) is read and written by every concurrent call. Reading those in
+/// the snapshot makes calls of *different* players abort each other (measured: dozens
+/// of exhausted retries in the randomized bank test). The shared-key reads do not need
+/// the snapshot: they happen while this process holds the player's turn
+/// ([`super::locks::PlayerLocks`]), so no other call of the player in this process can
+/// change them, and the unique keys on `(provider, transaction_id)` and rounds refuse
+/// any write that a concurrent call made first (the attempt is then retried). What the
+/// snapshot guards is the balance: its read, check and update are serializable.
+pub(super) trait MoneyCall: Send + Sync {
+    fn player(&self) -> &PlayerId;
+    /// The call's name in metrics and logs.
+    fn kind(&self) -> &'static str;
+    fn attempt<'a>(
+        &'a self,
+        wallet: &'a Wallet,
+        attempt: Attempt,
+    ) -> impl Future<Output = Result<Answer, LedgerError>> + Send + 'a;
+}
+
+/// What one attempt works with: a pooled connection for its reads, then a place in a
+/// commit group.
+pub(super) struct Attempt {
+    client: Object,
+    /// Whether the attempt must run in a group of its own.
+    solo: bool,
+}
+
+impl Attempt {
+    /// The connection for reads by shared keys, outside any transaction.
+    pub(super) fn client(&self) -> &db::Client {
+        &self.client
+    }
+
+    /// Gives the read connection back and waits for a commit group to lock the player.
+    pub(super) async fn lock(
+        self,
+        wallet: &Wallet,
+        player: &PlayerId,
+    ) -> Result<(Player, Member), LedgerError> {
+        drop(self.client);
+        let (locked, member) = wallet.inner.groups.join(player.as_str(), self.solo).await?;
+        let locked = locked.ok_or_else(super::queries::player_not_found)?;
+        Ok((locked, member))
+    }
+}
+
+impl Wallet {
+    /// Runs a money call to completion on its own task, so that a client hanging up
+    /// cannot cut a transaction in half: a place among the calls in flight, the
+    /// player's turn, then attempts until `deadline`.
+    pub(super) async fn execute<M: MoneyCall + 'static>(
+        &self,
+        call: M,
+        deadline: Instant,
+    ) -> Result<Answer, LedgerError> {
+        let Ok(permit) = self.inner.in_flight.clone().try_acquire_owned() else {
+            metrics::counter!("wallet_money_calls_shed_total").increment(1);
+            return Err(LedgerError::Overloaded);
+        };
+        let wallet = self.clone();
+        let kind = call.kind();
+        let span = tracing::Span::current();
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let _permit = permit;
+                let wait = deadline.saturating_duration_since(Instant::now());
+                let _turn = wallet
+                    .inner
+                    .locks
+                    .lock(call.player().as_str(), wait)
+                    .await?;
+                wallet.attempts(&call, deadline).await
+            },
+            span,
+        ));
+        let result = task.await.unwrap_or_else(|e| {
+            // The panic message stays in the log: it may name a player.
+            tracing::error!(error = %e, "money task failed");
+            Err(LedgerError::Internal("money task failed".into()))
+        });
+        // A win that waits for its bet is counted once, when it is answered.
+        if !matches!(&result, Err(e) if e.code() == ErrorCode::BetNotFound) {
+            record_outcome(kind, &result);
+        }
+        result
+    }
+
+    /// Attempts of one call: conflicts, keys taken meanwhile, failures shared with other
+    /// members of a group and commits in doubt are tried again (in doubt: the next
+    /// attempt's read of the idempotency record, or its write meeting the unique key,
+    /// tells whether the first one committed). Bounded by the retry count and the
+    /// deadline; a call whose commit was once in doubt never answers `retry_later`.
+    async fn attempts<M: MoneyCall>(
+        &self,
+        call: &M,
+        deadline: Instant,
+    ) -> Result<Answer, LedgerError> {
+        let s = &self.inner.settings;
+        let mut backoff_ms = s.retry_backoff_base_ms;
+        let mut retry: u32 = 0;
+        let mut solo = false;
+        let mut in_doubt: Option<DbError> = None;
+        loop {
+            let error = match self.client().await {
+                Ok(client) => match call.attempt(self, Attempt { client, solo }).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(error) => error,
+                },
+                Err(error) => error,
+            };
+            let LedgerError::Db(e) = error else {
+                return Err(error);
+            };
+            let retryable = e.is_retryable()
+                || e.is_unique_violation()
+                || e.is_shared_failure()
+                || e.is_in_doubt()
+                || (in_doubt.is_some() && e.is_unavailable());
+            if !retryable {
+                return Err(unless_in_doubt(in_doubt, e));
+            }
+            let sleep_ms = {
+                let jitter = rand::thread_rng().gen_range(0..=backoff_ms);
+                (backoff_ms / 2).saturating_add(jitter / 2)
+            };
+            let out_of_time = Instant::now()
+                .checked_add(Duration::from_millis(sleep_ms))
+                .map_or(true, |wake| wake >= deadline);
+            if retry >= s.serialization_retries_max || out_of_time {
+                metrics::counter!("wallet_serialization_retries_exhausted_total", "kind" => call.kind()).increment(1);
+                tracing::warn!(kind = call.kind(), retries = retry, out_of_time, error = %e, "retries exhausted");
+                return Err(unless_in_doubt(in_doubt, e));
+            }
+            // A failure shared with other calls may have been another member's, and a
+            // commit in doubt must not be mixed with other calls' fates: try alone.
+            solo |= e.is_shared_failure() || e.is_in_doubt();
+            if e.is_in_doubt() {
+                tracing::warn!(kind = call.kind(), error = %e, "commit in doubt; looking again");
+                in_doubt = Some(e);
+            } else {
+                tracing::debug!(kind = call.kind(), retry, error = %e, "retrying after a conflict");
+            }
+            retry = retry.saturating_add(1);
+            metrics::counter!("wallet_serialization_retries_total", "kind" => call.kind())
+                .increment(1);
+            tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
+            backoff_ms = backoff_ms.saturating_mul(2).min(s.retry_backoff_max_ms);
+        }
+    }
+
+    /// A replay of what was recorded, with the balance the policy asks for.
+    pub(super) async fn replay(
+        &self,
+        client: &db::Client,
+        recorded: Recorded,
+        fingerprint: &Fingerprint,
+        replay_balance: super::policy::ReplayBalance,
+        player: &PlayerId,
+    ) -> Result<Answer, LedgerError> {
+        let mut answer = super::idempotency::replay(recorded, fingerprint)?;
+        if replay_balance == super::policy::ReplayBalance::Current {
+            let now = db::players::get(client, player.as_str())
+                .await?
+                .ok_or_else(super::queries::player_not_found)?;
+            match &mut answer.outcome {
+                Outcome::Applied(r) => r.balance = now.balances,
+                Outcome::Refused(r) => r.balance = now.balances,
+            }
+        }
+        Ok(answer)
+    }
+}
+
+/// The error to answer with: once a commit was in doubt, only its outcome is unknown.
+fn unless_in_doubt(in_doubt: Option<DbError>, e: DbError) -> LedgerError {
+    match in_doubt {
+        Some(first) if !e.is_in_doubt() => LedgerError::OutcomeUnknown(first),
+        Some(_) => LedgerError::OutcomeUnknown(e),
+        None if e.is_in_doubt() => LedgerError::OutcomeUnknown(e),
+        None => LedgerError::Db(e),
+    }
+}
+
+/// Writes what the rule decided and commits it with the call's idempotency record:
+/// the movement and its receipt, or the refusal (recorded, nothing moves).
+pub(super) async fn finish(
+    member: Member,
+    key: &TxKey,
+    fingerprint: &Fingerprint,
+    player: &Player,
+    decision: Decision,
+) -> Result<Answer, LedgerError> {
+    let (write, plan) = match decision {
+        Decision::Fail(error) => return Err(error),
+        Decision::Refuse(reason) => {
+            let outcome = Outcome::Refused(Refusal {
+                reason,
+                balance: player.balances.clone(),
+                currency: player.currency.clone(),
+            });
+            let write = GroupWrite {
+                player_id: player.player_id.clone(),
+                deltas: Vec::new(),
+                missing_categories: Vec::new(),
+                row: None,
+                key: key.clone(),
+                record: Recorded {
+                    fingerprint: fingerprint.clone(),
+                    outcome,
+                },
+                round: RoundChange::None,
+            };
+            (write, None)
+        }
+        Decision::Apply(plan) => (movement_write(key, fingerprint, player, &plan), Some(plan)),
+    };
+    let outcome = write.record.outcome.clone();
+    let applied = member.commit(write).await?;
+    if let Some(plan) = plan {
+        for (category, amount) in &applied {
+            // The player row lock makes the read balance current; anything else is a
+            // broken invariant, and the transaction has already committed.
+            assert_eq!(
+                plan.balance_after.get(category).minor(),
+                *amount,
+                "balance of {category} for {} drifted from the computed value",
+                player.player_id,
+            );
+        }
+    }
+    Ok(Answer {
+        outcome,
+        replayed: false,
+    })
+}
+
+fn movement_write(
+    key: &TxKey,
+    fingerprint: &Fingerprint,
+    player: &Player,
+    plan: &Plan,
+) -> GroupWrite {
+    let id = Uuid::now_v7();
+    let sign: i64 = match plan.kind.direction() {
+        Direction::Debit => -1,
+        Direction::Credit => 1,
+    };
+    let deltas = plan
+        .split
+        .iter()
+        .filter(|(_, a)| !a.is_zero())
+        .map(|(c, a)| (c.clone(), sign.saturating_mul(a.minor())))
+        .collect();
+    let missing_categories = plan
+        .split
+        .keys()
+        .filter(|c| !player.balances.has_row(c))
+        .cloned()
+        .collect();
+    let linked_bet = plan.reference_id.and(plan.reference_transaction_id.clone());
+    let receipt = Receipt {
+        transaction_id: key.transaction.clone(),
+        wallet_transaction_id: id,
+        balance: plan.balance_after.clone(),
+        currency: player.currency.clone(),
+        linked_bet,
+    };
+    GroupWrite {
+        player_id: player.player_id.clone(),
+        deltas,
+        missing_categories,
+        row: Some(NewLedgerRow {
+            id,
+            provider_id: key.provider.clone(),
+            transaction_id: key.transaction.clone(),
+            player_id: player.player_id.clone(),
+            kind: plan.kind,
+            win_kind: plan.win_kind,
+            amount: plan.amount,
+            currency: player.currency.clone(),
+            split: plan.split.clone(),
+            balance_after: plan.balance_after.clone(),
+            round_id: plan.round_id.clone(),
+            game_id: plan.game_id.clone(),
+            session_id: plan.session_id,
+            reference_id: plan.reference_id,
+            reference_transaction_id: plan.reference_transaction_id.clone(),
+        }),
+        key: key.clone(),
+        record: Recorded {
+            fingerprint: fingerprint.clone(),
+            outcome: Outcome::Applied(receipt),
+        },
+        round: plan.round.clone(),
+    }
+}
+
+/// Counts an answered money call by kind, outcome and code.
+pub(super) fn record_outcome(kind: &'static str, result: &Result<Answer, LedgerError>) {
+    let (outcome, code) = match result {
+        Ok(a) if a.replayed => ("replayed", "none"),
+        Ok(Answer {
+            outcome: Outcome::Applied(_),
+            ..
+        }) => ("applied", "none"),
+        Ok(Answer {
+            outcome: Outcome::Refused(r),
+            ..
+        }) => ("rejected", r.reason.code().as_str()),
+        Err(e) => ("rejected", e.code().as_str()),
+    };
+    metrics::counter!("wallet_money_calls_total", "kind" => kind, "outcome" => outcome, "code" => code)
+        .increment(1);
+}

@@ -1,0 +1,46 @@
+//! The choices where real protocols disagree, as one value per protocol. A protocol
+//! adapter picks its policy; the rules read it. The v1 API's choices are [`Policy::V1`].
+
+/// What a rollback of a transaction the wallet has never seen does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownRollback {
+    /// Succeeds without moving money and leaves a tombstone that refuses the bet if
+    /// it arrives later.
+    Tombstone,
+    /// Is refused as `transaction_not_found` (nothing recorded; it may be resent).
+    NotFound,
+}
+
+/// What a rollback of a bet that a win already paid does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettledRollback {
+    /// Refused as `bet_already_settled`.
+    Refuse,
+    /// Refunds the stake all the same.
+    Refund,
+}
+
+/// Which balance a replayed answer reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayBalance {
+    /// The balance recorded with the first answer: a replay repeats it byte for byte.
+    Recorded,
+    /// The player's balance now.
+    Current,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub unknown_rollback: UnknownRollback,
+    pub settled_rollback: SettledRollback,
+    pub replay_balance: ReplayBalance,
+}
+
+impl Policy {
+    /// The wallet's own API (`../wallet-api.md`).
+    pub const V1: Policy = Policy {
+        unknown_rollback: UnknownRollback::Tombstone,
+        settled_rollback: SettledRollback::Refuse,
+        replay_balance: ReplayBalance::Recorded,
+    };
+}

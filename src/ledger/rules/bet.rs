@@ -1,0 +1,213 @@
+//! A bet: debit the stake from the categories in order, open the round.
+
+use super::{Decision, Movement};
+use crate::db::movement::RoundChange;
+use crate::domain::{
+    Categories, ErrorCode, Player, PlayerStatus, Reason, Round, RoundStatus, Session,
+    TransactionKind,
+};
+use crate::ledger::command::BetCommand;
+use crate::ledger::LedgerError;
+
+/// What a bet read before its transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct BetContext<'a> {
+    pub session: Option<&'a Session>,
+    pub round: Option<&'a Round>,
+    /// A rollback of this bet's id came first.
+    pub tombstone: bool,
+}
+
+pub fn session_invalid() -> LedgerError {
+    LedgerError::new(
+        ErrorCode::SessionInvalid,
+        "session unknown or not this provider's, player's and game's",
+    )
+}
+
+/// The checks in the contract's order: the session, then the business refusals, then
+/// the funds.
+pub fn decide(
+    ctx: BetContext<'_>,
+    player: &Player,
+    cmd: &BetCommand,
+    categories: &Categories,
+) -> Decision {
+    let session_ok = ctx
+        .session
+        .is_some_and(|s| s.belongs_to(&cmd.key.provider, &cmd.player) && s.game_id == cmd.game);
+    if !session_ok {
+        return Decision::Fail(session_invalid());
+    }
+    let refusal = if player.status == PlayerStatus::Blocked {
+        Some(Reason::PlayerBlocked)
+    } else if player.currency != cmd.stake.currency.code {
+        Some(Reason::CurrencyMismatch)
+    } else if ctx.session.is_some_and(|s| !s.live) {
+        Some(Reason::SessionExpired)
+    } else if ctx.tombstone {
+        Some(Reason::TransactionRolledBack)
+    } else if ctx.round.is_some_and(|r| r.status == RoundStatus::Closed) {
+        Some(Reason::RoundClosed)
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        return Decision::Refuse(reason);
+    }
+    if ctx.round.is_some_and(|r| r.player_id != cmd.player) {
+        return Decision::Fail(LedgerError::invalid("the round belongs to another player"));
+    }
+    let Some(split) = player.balances.allocate_stake(cmd.stake.amount, categories) else {
+        return Decision::Refuse(Reason::InsufficientFunds);
+    };
+    let mut movement = Movement::new(TransactionKind::Bet, cmd.stake.amount, split);
+    movement.round_id = Some(cmd.round.clone());
+    movement.game_id = Some(cmd.game.clone());
+    movement.session_id = cmd.session.0;
+    movement.round = match ctx.round {
+        Some(_) => RoundChange::None,
+        None => RoundChange::Open {
+            round_id: cmd.round.clone(),
+            game_id: cmd.game.clone(),
+        },
+    };
+    movement.plan(player)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+    use crate::ledger::command::{Money, SessionRef};
+    use crate::ledger::rules::fixtures::*;
+
+    fn command(stake: i64, session: &Session) -> BetCommand {
+        BetCommand {
+            key: TxKey {
+                provider: provider(),
+                transaction: ExternalTxId::parse("b1").unwrap(),
+            },
+            player: PlayerId::parse("p1").unwrap(),
+            session: SessionRef(Some(session.session_id)),
+            round: RoundId::parse("r1").unwrap(),
+            game: GameId::parse("g1").unwrap(),
+            stake: Money {
+                amount: amount(stake),
+                currency: eur(),
+            },
+        }
+    }
+
+    fn run(ctx: BetContext<'_>, player: &Player, cmd: &BetCommand) -> Result<Plan, String> {
+        match decide(ctx, player, cmd, &categories()) {
+            Decision::Apply(plan) => Ok(plan),
+            Decision::Refuse(reason) => Err(reason.as_str().to_owned()),
+            Decision::Fail(e) => Err(e.code().as_str().to_owned()),
+        }
+    }
+
+    use super::super::Plan;
+
+    #[test]
+    fn stakes_from_zero_to_the_whole_balance_are_debited_and_one_more_is_refused() {
+        let session = session(true);
+        let ctx = BetContext {
+            session: Some(&session),
+            round: None,
+            tombstone: false,
+        };
+        let player = player(800, 500);
+        let table: [(i64, Result<Split, &str>); 5] = [
+            (0, Ok(Split::new())),
+            (1, Ok(split(&[("cash", 1)]))),
+            (1000, Ok(split(&[("cash", 800), ("bonus", 200)]))),
+            (1300, Ok(split(&[("cash", 800), ("bonus", 500)]))),
+            (1301, Err("insufficient_funds")),
+        ];
+        for (stake, expected) in table {
+            let got = run(ctx, &player, &command(stake, &session)).map(|p| p.split);
+            assert_eq!(got, expected.map_err(str::to_owned), "stake {stake}");
+        }
+    }
+
+    #[test]
+    fn a_first_bet_opens_its_round_and_a_later_one_joins_it() {
+        let session = session(true);
+        let open = round(RoundStatus::Open);
+        let player = player(100, 0);
+        let cmd = command(10, &session);
+        let first = BetContext {
+            session: Some(&session),
+            round: None,
+            tombstone: false,
+        };
+        let plan = run(first, &player, &cmd).unwrap();
+        assert!(matches!(plan.round, RoundChange::Open { .. }));
+        assert_eq!(plan.balance_after.get("cash"), amount(90));
+        let later = BetContext {
+            round: Some(&open),
+            ..first
+        };
+        assert!(matches!(
+            run(later, &player, &cmd).unwrap().round,
+            RoundChange::None
+        ));
+    }
+
+    #[test]
+    fn each_refusal_in_the_contracts_order() {
+        let live = session(true);
+        let expired = session(false);
+        let closed = round(RoundStatus::Closed);
+        let mut blocked = player(100, 0);
+        blocked.status = PlayerStatus::Blocked;
+        let mut yen = player(100, 0);
+        yen.currency = "JPY".into();
+        let mut foreign = session(true);
+        foreign.player_id = PlayerId::parse("p2").unwrap();
+        let mut other_game = session(true);
+        other_game.game_id = GameId::parse("g2").unwrap();
+        let ok = player(100, 0);
+        let ctx = |session: Option<&'static Session>| BetContext {
+            session,
+            round: None,
+            tombstone: false,
+        };
+        let leak = |s: Session| -> &'static Session { Box::leak(Box::new(s)) };
+        let (live, expired, foreign, other_game) =
+            (leak(live), leak(expired), leak(foreign), leak(other_game));
+        let closed: &'static Round = Box::leak(Box::new(closed));
+        let table: Vec<(BetContext<'static>, &Player, &str)> = vec![
+            (ctx(None), &ok, "session_invalid"),
+            (ctx(Some(foreign)), &ok, "session_invalid"),
+            (ctx(Some(other_game)), &ok, "session_invalid"),
+            // Blocked comes before every other refusal.
+            (ctx(Some(expired)), &blocked, "player_blocked"),
+            (ctx(Some(expired)), &yen, "currency_mismatch"),
+            (ctx(Some(expired)), &ok, "session_expired"),
+            (
+                BetContext {
+                    tombstone: true,
+                    round: Some(closed),
+                    ..ctx(Some(live))
+                },
+                &ok,
+                "transaction_rolled_back",
+            ),
+            (
+                BetContext {
+                    round: Some(closed),
+                    ..ctx(Some(live))
+                },
+                &ok,
+                "round_closed",
+            ),
+        ];
+        for (ctx, player, expected) in table {
+            let session = ctx.session.unwrap_or(live);
+            let got = run(ctx, player, &command(10, session));
+            assert_eq!(got.unwrap_err(), expected);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! A rollback: give back exactly what a bet took, or leave a tombstone.
+
+use super::{Decision, Movement};
+use crate::domain::{Amount, Entry, ErrorCode, Player, Reason, Split, TransactionKind};
+use crate::ledger::command::RollbackCommand;
+use crate::ledger::policy::{Policy, SettledRollback, UnknownRollback};
+use crate::ledger::LedgerError;
+
+/// What a rollback read before its transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct RollbackContext<'a> {
+    /// The entry the rollback names, if the provider has one with that id.
+    pub target: Option<&'a Entry>,
+    /// Every entry of the target's round.
+    pub round_rows: &'a [Entry],
+}
+
+fn not_found() -> LedgerError {
+    LedgerError::new(
+        ErrorCode::TransactionNotFound,
+        "no such transaction for this player",
+    )
+}
+
+pub fn decide(
+    ctx: RollbackContext<'_>,
+    player: &Player,
+    cmd: &RollbackCommand,
+    policy: &Policy,
+) -> Decision {
+    let mut movement = Movement::new(TransactionKind::Rollback, Amount::ZERO, Split::new());
+    movement.round_id = cmd.round.clone();
+    movement.reference_transaction_id = Some(cmd.target.clone());
+    let Some(target) = ctx.target else {
+        // Never seen: a tombstone that refuses the bet if it still arrives.
+        return match policy.unknown_rollback {
+            UnknownRollback::Tombstone => movement.plan(player),
+            UnknownRollback::NotFound => Decision::Fail(not_found()),
+        };
+    };
+    if target.player_id != cmd.player {
+        return Decision::Fail(not_found());
+    }
+    if target.kind != TransactionKind::Bet {
+        return Decision::Refuse(Reason::RollbackNotAllowed);
+    }
+    let bet = ctx
+        .round_rows
+        .iter()
+        .find(|r| r.id == target.id)
+        .unwrap_or(target);
+    let already = ctx
+        .round_rows
+        .iter()
+        .any(|r| r.kind == TransactionKind::Rollback && r.reference_id == Some(bet.id));
+    let paid = ctx
+        .round_rows
+        .iter()
+        .any(|r| r.kind == TransactionKind::Win);
+    if !already && paid && policy.settled_rollback == SettledRollback::Refuse {
+        return Decision::Refuse(Reason::BetAlreadySettled);
+    }
+    movement.reference_id = Some(bet.id);
+    movement.reference_transaction_id = Some(bet.transaction_id.clone());
+    movement.round_id = bet.round_id.clone();
+    movement.game_id = bet.game_id.clone();
+    movement.session_id = bet.session_id;
+    // A second rollback of one bet succeeds without moving money.
+    if !already {
+        movement.amount = bet.amount;
+        movement.split = bet.split.clone();
+    }
+    movement.plan(player)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+    use crate::ledger::rules::fixtures::*;
+
+    fn command(target: &str) -> RollbackCommand {
+        RollbackCommand {
+            key: TxKey {
+                provider: provider(),
+                transaction: ExternalTxId::parse("rb1").unwrap(),
+            },
+            player: PlayerId::parse("p1").unwrap(),
+            target: ExternalTxId::parse(target).unwrap(),
+            round: None,
+        }
+    }
+
+    fn run(ctx: RollbackContext<'_>, policy: &Policy, target: &str) -> Result<Split, String> {
+        match decide(ctx, &player(100, 0), &command(target), policy) {
+            Decision::Apply(plan) => Ok(plan.split),
+            Decision::Refuse(r) => Err(r.as_str().to_owned()),
+            Decision::Fail(e) => Err(e.code().as_str().to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_rollback_restores_exactly_the_stake_once() {
+        let bet = entry(TransactionKind::Bet, "b1", &[("cash", 80), ("bonus", 20)]);
+        let ctx = RollbackContext {
+            target: Some(&bet),
+            round_rows: std::slice::from_ref(&bet),
+        };
+        assert_eq!(
+            run(ctx, &Policy::V1, "b1"),
+            Ok(split(&[("cash", 80), ("bonus", 20)]))
+        );
+        let mut first = entry(
+            TransactionKind::Rollback,
+            "rb0",
+            &[("cash", 80), ("bonus", 20)],
+        );
+        first.reference_id = Some(bet.id);
+        let rows = [bet.clone(), first];
+        let ctx = RollbackContext {
+            target: Some(&bet),
+            round_rows: &rows,
+        };
+        assert_eq!(run(ctx, &Policy::V1, "b1"), Ok(Split::new()));
+    }
+
+    #[test]
+    fn refusals_and_the_policy_choices() {
+        let bet = entry(TransactionKind::Bet, "b1", &[("cash", 10)]);
+        let win = entry(TransactionKind::Win, "w1", &[("cash", 5)]);
+        let mut foreign = bet.clone();
+        foreign.player_id = PlayerId::parse("p2").unwrap();
+        let paid = [bet.clone(), win.clone()];
+        let refund = Policy {
+            settled_rollback: SettledRollback::Refund,
+            ..Policy::V1
+        };
+        let strict = Policy {
+            unknown_rollback: UnknownRollback::NotFound,
+            ..Policy::V1
+        };
+        let none = RollbackContext {
+            target: None,
+            round_rows: &[],
+        };
+        let table: Vec<(RollbackContext<'_>, &Policy, Result<Split, String>)> = vec![
+            (none, &Policy::V1, Ok(Split::new())),
+            (none, &strict, Err("transaction_not_found".into())),
+            (
+                RollbackContext {
+                    target: Some(&foreign),
+                    round_rows: &[],
+                },
+                &Policy::V1,
+                Err("transaction_not_found".into()),
+            ),
+            (
+                RollbackContext {
+                    target: Some(&win),
+                    round_rows: &paid,
+                },
+                &Policy::V1,
+                Err("rollback_not_allowed".into()),
+            ),
+            (
+                RollbackContext {
+                    target: Some(&bet),
+                    round_rows: &paid,
+                },
+                &Policy::V1,
+                Err("bet_already_settled".into()),
+            ),
+            (
+                RollbackContext {
+                    target: Some(&bet),
+                    round_rows: &paid,
+                },
+                &refund,
+                Ok(split(&[("cash", 10)])),
+            ),
+        ];
+        for (i, (ctx, policy, expected)) in table.into_iter().enumerate() {
+            assert_eq!(run(ctx, policy, "b1"), expected, "row {i}");
+        }
+    }
+}
