@@ -5,7 +5,8 @@
 #   scripts/sign.sh bet '{"transaction_id":"b1","player_id":"p1",...}'
 #
 # ENDPOINT is balance, bet, win or rollback (POST /v1/wallet/ENDPOINT). The signature is
-# lowercase hex HMAC-SHA256(secret, "<X-Timestamp>.<body>") over the exact body sent.
+# lowercase hex HMAC-SHA256(secret, "<X-Timestamp>.<path>.<body>") over the path
+# (/v1/wallet/ENDPOINT) and the exact body sent.
 #
 # Environment (defaults in brackets):
 #   WALLET_URL [http://127.0.0.1:8080]  PROVIDER_ID [demo]  PROVIDER_SECRET [demo-secret]
@@ -22,10 +23,11 @@ url=${WALLET_URL:-http://127.0.0.1:8080}
 provider=${PROVIDER_ID:-demo}
 secret=${PROVIDER_SECRET:-demo-secret}
 timestamp=$(date +%s)
-signature=$(printf '%s.%s' "$timestamp" "$body" |
+path="/v1/wallet/$endpoint"
+signature=$(printf '%s.%s.%s' "$timestamp" "$path" "$body" |
     openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
 
-exec curl -sS -X POST "$url/v1/wallet/$endpoint" \
+exec curl -sS -X POST "$url$path" \
     -H 'content-type: application/json' \
     -H "x-provider-id: $provider" \
     -H "x-timestamp: $timestamp" \

@@ -1,5 +1,4 @@
 //! Casino wallet transaction server: exactly-once bets, wins and rollbacks on PostgreSQL.
-#![forbid(unsafe_code)]
 
 pub mod commands;
 pub mod config;

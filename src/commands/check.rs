@@ -103,19 +103,75 @@ pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Reconciles every balance with its ledger entries and checks the money rules
+/// ([`db::health::rule_violations`]), both on one read-only snapshot, and prints the
+/// reconciliation, then the violations. Exit 0 and `ledger: clean` only when neither
+/// finds anything (a reconciliation that fails on malformed rows is a failure too).
 pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
     let pool = db::single_connection_pool(&settings.database.url)?;
     let client = db::acquire(&pool).await?;
-    let discrepancies = db::health::reconcile(&client).await?;
-    if discrepancies.is_empty() {
-        println!("ledger: every balance equals the sum of its ledger entries");
-        return Ok(ExitCode::SUCCESS);
+    client
+        .batch_execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await?;
+    // The rules first: their queries read malformed JSON without failing, the
+    // reconciliation's casts do not, and a failed statement ends the snapshot.
+    let violations = db::health::rule_violations(&client).await?;
+    let reconciled = db::health::reconcile(&client).await;
+    client.batch_execute("COMMIT").await?;
+
+    let mut reconciles = false;
+    match &reconciled {
+        Err(e) => println!("ledger: the reconciliation failed: {}", describe(e)),
+        Ok(discrepancies) if discrepancies.is_empty() => {
+            reconciles = true;
+            println!("ledger: every balance equals the sum of its ledger entries");
+        }
+        Ok(discrepancies) => print_discrepancies(discrepancies),
     }
+
+    println!();
+    if violations.is_empty() {
+        println!("rules: every money rule holds");
+    } else {
+        println!("{:<18} {:<36} {:<40} detail", "rule", "row", "player");
+        for v in &violations {
+            let row = v
+                .transaction_id
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "(no row)".into());
+            println!(
+                "{:<18} {:<36} {:<40} {}",
+                v.rule, row, v.player_id, v.detail
+            );
+        }
+        let rules = db::health::rule::ALL
+            .iter()
+            .filter_map(|rule| {
+                let n = violations.iter().filter(|v| v.rule == *rule).count();
+                (n > 0).then(|| format!("{rule} {n}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "rules: {} violation(s) of the money rules ({rules})",
+            violations.len()
+        );
+    }
+
+    if reconciles && violations.is_empty() {
+        println!("ledger: clean");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn print_discrepancies(discrepancies: &[db::health::Discrepancy]) {
     println!(
         "{:<40} {:<12} {:>20} {:>20}",
         "player", "category", "balance", "ledger sum"
     );
-    for d in &discrepancies {
+    for d in discrepancies {
         let balance = d
             .balance
             .map(|b| b.to_string())
@@ -129,5 +185,15 @@ pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
         "ledger: {} balance(s) do not reconcile (amounts in minor units)",
         discrepancies.len()
     );
-    Ok(ExitCode::FAILURE)
+}
+
+/// A database error with the server's message (tokio-postgres shows only "db error").
+fn describe(e: &db::DbError) -> String {
+    match e {
+        db::DbError::Pg(pg) => pg
+            .as_db_error()
+            .map(|d| d.message().to_owned())
+            .unwrap_or_else(|| pg.to_string()),
+        other => other.to_string(),
+    }
 }

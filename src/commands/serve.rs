@@ -85,7 +85,7 @@ impl Application {
                 stop.cancelled().await;
                 tokio::time::sleep(self.shutdown_grace).await;
             } => {
-                tracing::warn!(grace_ms = self.shutdown_grace.as_millis() as u64, "in-flight requests did not finish within the grace period");
+                tracing::warn!(grace_ms = u64::try_from(self.shutdown_grace.as_millis()).unwrap_or(u64::MAX), "in-flight requests did not finish within the grace period");
             }
         }
         self.wallet.pool().close();

@@ -31,11 +31,13 @@ pub struct NewLedgerRow {
     pub session_id: Option<Uuid>,
     pub reference_id: Option<Uuid>,
     pub reference_transaction_id: Option<ExternalTxId>,
+    /// The player's sequence number of this entry.
+    pub seq: i64,
 }
 
 const COLUMNS: &str = "id, provider_id, transaction_id, player_id, kind, win_kind, amount, \
      currency, split, balance_after, round_id, game_id, session_id, reference_id, \
-     reference_transaction_id, created_at";
+     reference_transaction_id, created_at, seq";
 
 /// A split as stored: `{"cash": 800, "bonus": 200}` in minor units.
 pub(super) fn split_from_json(value: Value) -> Result<Split, DbError> {
@@ -88,6 +90,7 @@ fn from_row(row: &Row) -> Result<Entry, DbError> {
         reference_id: row.get(13),
         reference_transaction_id: opt("reference", row.get(14), ExternalTxId::parse)?,
         created_at: row.get(15),
+        seq: row.get(16),
     })
 }
 
@@ -112,36 +115,49 @@ pub async fn find(
     row.as_ref().map(from_row).transpose()
 }
 
-/// Every row of a provider's round, oldest first.
+/// Every row of a player's round of a provider, oldest first.
 pub async fn round_rows(
     client: &Client,
     provider_id: &str,
     round_id: &str,
+    player_id: &str,
 ) -> Result<Vec<Entry>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = $2 ORDER BY id"
+            "SELECT {COLUMNS} FROM transactions \
+             WHERE provider_id = $1 AND round_id = $2 AND player_id = $3 ORDER BY id"
         ))
         .await?;
-    let rows = client.query(&stmt, &[&provider_id, &round_id]).await?;
+    let rows = client
+        .query(&stmt, &[&provider_id, &round_id, &player_id])
+        .await?;
     from_rows(&rows)
 }
 
-/// Every row of the round that `transaction_id` belongs to, oldest first.
-pub async fn round_rows_of(
+/// What a bet's fate depends on: every row of the player's round the provider's
+/// transaction `transaction_id` of that player belongs to, and every win or rollback of
+/// the player that references it (a win may name a bet of another round), oldest first.
+/// Another player's transaction with that id is not seen.
+pub async fn bet_rows(
     client: &Client,
     provider_id: &str,
     transaction_id: &str,
+    player_id: &str,
 ) -> Result<Vec<Entry>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = \
-             (SELECT round_id FROM transactions WHERE provider_id = $1 AND transaction_id = $2) \
+            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND player_id = $3 \
+               AND round_id = (SELECT round_id FROM transactions \
+                   WHERE provider_id = $1 AND transaction_id = $2 AND player_id = $3) \
+             UNION \
+             SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 \
+               AND reference_transaction_id = $2 AND player_id = $3 \
+               AND kind IN ('win', 'rollback') \
              ORDER BY id"
         ))
         .await?;
     let rows = client
-        .query(&stmt, &[&provider_id, &transaction_id])
+        .query(&stmt, &[&provider_id, &transaction_id, &player_id])
         .await?;
     from_rows(&rows)
 }
@@ -149,26 +165,31 @@ pub async fn round_rows_of(
 /// How far back in a player's ledger the session fallback of a win looks for its bet.
 const SESSION_BET_LOOKBACK: i64 = 200;
 
-/// Every row of the round of the session's latest bet in `game_id` that no win or
-/// rollback references yet, oldest first. Looks at the player's newest
-/// [`SESSION_BET_LOOKBACK`] ledger rows only (through the player index, so the cost does
-/// not grow with the player's history).
-pub async fn round_rows_of_open_session_bet(
+/// The session's latest unsettled bet in `game_id` (no win or rollback references it
+/// and its round has received no win), with every row of its round, oldest first.
+/// Looks at the player's newest [`SESSION_BET_LOOKBACK`] ledger rows only (through the
+/// player index, so the cost does not grow with the player's history).
+pub async fn open_session_bet(
     client: &Client,
     provider_id: &str,
     player_id: &str,
     session_id: Uuid,
     game_id: &str,
-) -> Result<Vec<Entry>, DbError> {
+) -> Result<Option<(ExternalTxId, Vec<Entry>)>, DbError> {
     let stmt = client
         .prepare_cached(&format!(
-            "WITH recent AS (SELECT id, provider_id, kind, round_id, game_id, session_id, reference_id \
-               FROM transactions WHERE player_id = $2 ORDER BY id DESC LIMIT $5) \
-             SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND round_id = \
-             (SELECT r.round_id FROM recent r WHERE r.session_id = $3 AND r.kind = 'bet' \
-              AND r.game_id = $4 AND r.provider_id = $1 \
-              AND NOT EXISTS (SELECT 1 FROM recent s WHERE s.reference_id = r.id) \
-              ORDER BY r.id DESC LIMIT 1) \
+            "WITH recent AS (SELECT id, provider_id, transaction_id, kind, win_kind, round_id, \
+                 game_id, session_id, reference_id \
+               FROM transactions WHERE player_id = $2 ORDER BY id DESC LIMIT $5), \
+             bet AS (SELECT r.transaction_id, r.round_id FROM recent r \
+               WHERE r.session_id = $3 AND r.kind = 'bet' AND r.game_id = $4 \
+                 AND r.provider_id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM recent s WHERE s.reference_id = r.id) \
+                 AND NOT EXISTS (SELECT 1 FROM recent w WHERE w.kind = 'win' \
+                     AND w.win_kind = 'win' AND w.provider_id = $1 AND w.round_id = r.round_id) \
+               ORDER BY r.id DESC LIMIT 1) \
+             SELECT {COLUMNS}, (SELECT transaction_id FROM bet) FROM transactions \
+             WHERE provider_id = $1 AND player_id = $2 AND round_id = (SELECT round_id FROM bet) \
              ORDER BY id"
         ))
         .await?;
@@ -184,7 +205,14 @@ pub async fn round_rows_of_open_session_bet(
             ],
         )
         .await?;
-    from_rows(&rows)
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let bet = stored(
+        "transaction id",
+        ExternalTxId::parse(first.get::<_, String>(17)),
+    )?;
+    Ok(Some((bet, from_rows(&rows)?)))
 }
 
 /// A page of a player's transactions, newest first, strictly older than `before`.

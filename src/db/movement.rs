@@ -33,18 +33,21 @@ SELECT i.fingerprint, i.outcome,
        s.session_id, s.player_id, s.provider_id, s.game_id, s.expires_at, s.expires_at > now(),
        r.provider_id, r.round_id, r.player_id, r.game_id, r.status, r.opened_at,
        $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t
-           WHERE t.provider_id = $1 AND t.reference_transaction_id = $5 AND t.kind = 'rollback'),
+           WHERE t.provider_id = $1 AND t.reference_transaction_id = $5 AND t.player_id = $6
+             AND t.kind = 'rollback'),
        r.ctid::text
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN idempotency_keys i ON i.provider_id = $1 AND i.transaction_id = $2
 LEFT JOIN sessions s ON s.session_id = $3
-LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4";
+LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4 AND r.player_id = $6";
 
 /// Reads the idempotency record of `(provider_id, transaction_id)` and, when asked
-/// for, a session, a round and whether `rolled_back_id` has a rollback.
+/// for, a session, the player's round and whether the player rolled back
+/// `rolled_back_id`.
 pub async fn context(
     client: &Client,
     key: &TxKey,
+    player: &PlayerId,
     session_id: Option<Uuid>,
     round_id: Option<&RoundId>,
     rolled_back_id: Option<&ExternalTxId>,
@@ -61,6 +64,7 @@ pub async fn context(
                 &session_id,
                 &round_id,
                 &rolled_back_id,
+                &player.as_str(),
             ],
         )
         .await?;
@@ -155,10 +159,14 @@ WITH upd AS (
 ), ledger AS (
     INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind,
         amount, currency, split, balance_after, round_id, game_id, session_id,
-        reference_id, reference_transaction_id, created_at)
+        reference_id, reference_transaction_id, seq, created_at)
     SELECT *, now() FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
         $9::text[], $10::bigint[], $11::text[], $12::jsonb[], $13::jsonb[], $14::text[],
-        $15::text[], $16::uuid[], $17::uuid[], $18::text[])
+        $15::text[], $16::uuid[], $17::uuid[], $18::text[], $31::bigint[])
+), sequenced AS (
+    UPDATE players p SET ledger_seq = s.seq
+    FROM unnest($7::text[], $31::bigint[]) AS s(player_id, seq)
+    WHERE p.player_id = s.player_id
 ), idempotency AS (
     INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, outcome)
     SELECT * FROM unnest($19::text[], $20::text[], $21::bytea[], $22::jsonb[])
@@ -167,9 +175,11 @@ WITH upd AS (
     SELECT * FROM unnest($23::text[], $24::text[], $25::text[], $26::text[])
 ), closed AS (
     UPDATE rounds r SET status = 'closed', closed_at = coalesce(r.closed_at, now())
-    FROM unnest($27::text[], $28::text[], $29::text[]::tid[]) AS c(provider_id, round_id, tid)
+    FROM unnest($27::text[], $28::text[], $29::text[]::tid[], $30::text[])
+        AS c(provider_id, round_id, tid, player_id)
     WHERE r.ctid = c.tid
-      AND (r.provider_id, r.round_id) IS NOT DISTINCT FROM (c.provider_id, c.round_id)
+      AND (r.provider_id, r.round_id, r.player_id)
+          IS NOT DISTINCT FROM (c.provider_id, c.round_id, c.player_id)
 )
 SELECT player_id, category, amount FROM upd";
 
@@ -194,6 +204,7 @@ struct Columns<'a> {
     session: Vec<Option<Uuid>>,
     reference: Vec<Option<Uuid>>,
     reference_transaction: Vec<Option<&'a str>>,
+    seq: Vec<i64>,
     i_provider: Vec<&'a str>,
     i_transaction: Vec<&'a str>,
     i_fingerprint: Vec<&'a [u8]>,
@@ -205,6 +216,7 @@ struct Columns<'a> {
     c_provider: Vec<&'a str>,
     c_round: Vec<&'a str>,
     c_tid: Vec<&'a str>,
+    c_player: Vec<&'a str>,
 }
 
 impl<'a> Columns<'a> {
@@ -235,6 +247,7 @@ impl<'a> Columns<'a> {
                     .as_ref()
                     .map(ExternalTxId::as_str),
             );
+            self.seq.push(r.seq);
         }
         self.i_provider.push(m.key.provider.as_str());
         self.i_transaction.push(m.key.transaction.as_str());
@@ -252,6 +265,7 @@ impl<'a> Columns<'a> {
                 self.c_provider.push(m.key.provider.as_str());
                 self.c_round.push(round_id.as_str());
                 self.c_tid.push(tid);
+                self.c_player.push(m.player_id.as_str());
             }
         }
     }
@@ -295,7 +309,7 @@ pub async fn write_and_commit(
             None => Ok(0),
         }
     };
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 29] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 31] = [
         &c.d_player,
         &c.d_category,
         &c.d_delta,
@@ -325,6 +339,8 @@ pub async fn write_and_commit(
         &c.c_provider,
         &c.c_round,
         &c.c_tid,
+        &c.c_player,
+        &c.seq,
     ];
     let write = client.query(&stmt, &params);
     let commit = client.batch_execute("COMMIT");

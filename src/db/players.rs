@@ -25,10 +25,12 @@ fn collect(rows: &[Row]) -> Result<Option<Player>, DbError> {
         currency: first.get(1),
         status: stored("player status", PlayerStatus::parse(status).ok_or(()))?,
         balances: Balances::new(balances),
+        ledger_seq: first.get(5),
     }))
 }
 
-const SELECT_PLAYER: &str = "SELECT p.player_id, p.currency, p.status, b.category, b.amount \
+const SELECT_PLAYER: &str =
+    "SELECT p.player_id, p.currency, p.status, b.category, b.amount, p.ledger_seq \
      FROM players p LEFT JOIN balances b ON b.player_id = p.player_id \
      WHERE p.player_id = $1";
 
@@ -47,7 +49,7 @@ pub async fn lock(
 ) -> Result<HashMap<String, Player>, DbError> {
     let stmt = client
         .prepare_cached(
-            "SELECT p.player_id, p.currency, p.status, b.category, b.amount \
+            "SELECT p.player_id, p.currency, p.status, b.category, b.amount, p.ledger_seq \
              FROM players p LEFT JOIN balances b ON b.player_id = p.player_id \
              WHERE p.player_id = ANY($1) ORDER BY p.player_id FOR UPDATE OF p",
         )

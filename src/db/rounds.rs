@@ -23,20 +23,45 @@ pub(super) fn round_from(
     })
 }
 
+/// A player's round of a provider.
 pub async fn get(
     client: &Client,
     provider_id: &str,
     round_id: &str,
+    player_id: &str,
 ) -> Result<Option<Round>, DbError> {
     let stmt = client
         .prepare_cached(
             "SELECT provider_id, round_id, player_id, game_id, status, opened_at FROM rounds \
-             WHERE provider_id = $1 AND round_id = $2",
+             WHERE provider_id = $1 AND round_id = $2 AND player_id = $3",
         )
         .await?;
-    let row = client.query_opt(&stmt, &[&provider_id, &round_id]).await?;
+    let row = client
+        .query_opt(&stmt, &[&provider_id, &round_id, &player_id])
+        .await?;
     row.map(|r| round_from(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
         .transpose()
+}
+
+/// The rounds of a provider's round id, one per player who played it (at most `limit`).
+pub async fn list(
+    client: &Client,
+    provider_id: &str,
+    round_id: &str,
+    limit: i64,
+) -> Result<Vec<Round>, DbError> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT provider_id, round_id, player_id, game_id, status, opened_at FROM rounds \
+             WHERE provider_id = $1 AND round_id = $2 ORDER BY player_id LIMIT $3",
+        )
+        .await?;
+    let rows = client
+        .query(&stmt, &[&provider_id, &round_id, &limit])
+        .await?;
+    rows.iter()
+        .map(|r| round_from(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect()
 }
 
 /// Closes up to `limit` open rounds opened before `cutoff`; returns how many.
@@ -47,8 +72,9 @@ pub async fn close_stale(
 ) -> Result<u64, DbError> {
     let stmt = client
         .prepare_cached(
-            "UPDATE rounds SET status = 'closed', closed_at = now() WHERE (provider_id, round_id) IN \
-             (SELECT provider_id, round_id FROM rounds WHERE status = 'open' AND opened_at < $1 \
+            "UPDATE rounds SET status = 'closed', closed_at = now() \
+             WHERE (provider_id, round_id, player_id) IN \
+             (SELECT provider_id, round_id, player_id FROM rounds WHERE status = 'open' AND opened_at < $1 \
               ORDER BY opened_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
         )
         .await?;

@@ -16,6 +16,8 @@ pub struct Player {
     pub currency: String,
     pub status: PlayerStatus,
     pub balances: Balances,
+    /// The sequence number of the player's last ledger entry (0 before the first).
+    pub ledger_seq: i64,
 }
 
 /// A game session an operator opened.
@@ -71,4 +73,6 @@ pub struct Entry {
     /// The caller's id of what this entry references, seen or not (a tombstone's).
     pub reference_transaction_id: Option<ExternalTxId>,
     pub created_at: DateTime<Utc>,
+    /// The entry's place in its player's ledger: 1, 2, 3, ... in commit order.
+    pub seq: i64,
 }

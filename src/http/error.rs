@@ -2,7 +2,6 @@
 //! `{"error": {"code", "message", ...}}` with the status of the v1 status table. A 5xx
 //! never carries internal text: that goes to the request's log line only.
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -129,13 +128,14 @@ impl IntoResponse for ApiError {
 
 /// The body for a route nobody serves.
 pub async fn not_found() -> Response {
-    ApiError::new(ErrorCode::InvalidRequest, "no such endpoint").into_response()
+    ApiError::new(ErrorCode::NotFound, "no such endpoint").into_response()
 }
 
 /// The body for a known path called with a method it does not serve.
 pub async fn method_not_allowed() -> Response {
-    let mut response =
-        ApiError::new(ErrorCode::InvalidRequest, "method not allowed on this path").into_response();
-    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this path",
+    )
+    .into_response()
 }

@@ -1,6 +1,8 @@
 //! HTTP: one folder per protocol (`v1/`), the operations endpoints, the error
 //! envelope, shared extractors, the OpenAPI document, and the router's layers: request
-//! ids, one span per request, one log line per request, panics, limits.
+//! ids, one span per request, one log line per request, panics, limits. Routes are
+//! registered with their OpenAPI operations (`utoipa_axum`), so what the router serves
+//! and what `/openapi.json` lists are one list ([`api`]).
 
 pub mod error;
 pub mod extract;
@@ -21,6 +23,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Settings;
@@ -45,10 +49,8 @@ pub struct AppState {
 
 /// The whole application router with its middleware.
 pub fn router(state: AppState, settings: &Settings) -> Router {
-    Router::new()
-        .merge(v1::provider::router())
-        .merge(bounded(v1::operator::router(), settings))
-        .merge(bounded(ops::router(), settings))
+    let (routes, _) = api(|routes| bounded(routes, settings)).split_for_parts();
+    routes
         .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -60,13 +62,25 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// Every documented route with its operation: the provider API, then the operator API and
+/// the operations endpoints, each of those two wrapped by `bound` ([`bounded`] in
+/// [`router`]; nothing for [`openapi::document`], which takes only the operations).
+fn api(
+    bound: impl Fn(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(v1::provider::router())
+        .merge(bound(v1::operator::router()))
+        .merge(bound(ops::router()))
+}
+
 /// Answers `503 retry_later` when a request runs longer than `server.request_timeout_ms`.
 /// Not applied to the provider routes: a money call that holds its player's turn runs
 /// to its end (its own waits are bounded by the ledger and the pool), so its answer
 /// always tells the truth about what was recorded.
-fn bounded(router: Router<AppState>, settings: &Settings) -> Router<AppState> {
+fn bounded(routes: OpenApiRouter<AppState>, settings: &Settings) -> OpenApiRouter<AppState> {
     let limit = Duration::from_millis(settings.server.request_timeout_ms);
-    router.layer(middleware::from_fn(move |request: Request, next: Next| async move {
+    routes.layer(middleware::from_fn(move |request: Request, next: Next| async move {
         match tokio::time::timeout(limit, next.run(request)).await {
             Ok(response) => response,
             Err(_) => {

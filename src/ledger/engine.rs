@@ -275,24 +275,25 @@ fn movement_write(
     player: &Player,
     plan: &Plan,
 ) -> GroupWrite {
+    let m = &plan.movement;
     let id = Uuid::now_v7();
-    let sign: i64 = match plan.kind.direction() {
+    let sign: i64 = match m.kind.direction() {
         Direction::Debit => -1,
         Direction::Credit => 1,
     };
-    let deltas = plan
+    let deltas = m
         .split
         .iter()
         .filter(|(_, a)| !a.is_zero())
         .map(|(c, a)| (c.clone(), sign.saturating_mul(a.minor())))
         .collect();
-    let missing_categories = plan
+    let missing_categories = m
         .split
         .keys()
         .filter(|c| !player.balances.has_row(c))
         .cloned()
         .collect();
-    let linked_bet = plan.reference_id.and(plan.reference_transaction_id.clone());
+    let linked_bet = m.reference_id.and(m.reference_transaction_id.clone());
     let receipt = Receipt {
         transaction_id: key.transaction.clone(),
         wallet_transaction_id: id,
@@ -309,24 +310,25 @@ fn movement_write(
             provider_id: key.provider.clone(),
             transaction_id: key.transaction.clone(),
             player_id: player.player_id.clone(),
-            kind: plan.kind,
-            win_kind: plan.win_kind,
-            amount: plan.amount,
+            kind: m.kind,
+            win_kind: m.win_kind,
+            amount: m.amount,
             currency: player.currency.clone(),
-            split: plan.split.clone(),
+            split: m.split.clone(),
             balance_after: plan.balance_after.clone(),
-            round_id: plan.round_id.clone(),
-            game_id: plan.game_id.clone(),
-            session_id: plan.session_id,
-            reference_id: plan.reference_id,
-            reference_transaction_id: plan.reference_transaction_id.clone(),
+            round_id: m.round_id.clone(),
+            game_id: m.game_id.clone(),
+            session_id: m.session_id,
+            reference_id: m.reference_id,
+            reference_transaction_id: m.reference_transaction_id.clone(),
+            seq: plan.seq,
         }),
         key: key.clone(),
         record: Recorded {
             fingerprint: fingerprint.clone(),
             outcome: Outcome::Applied(receipt),
         },
-        round: plan.round.clone(),
+        round: m.round.clone(),
     }
 }
 

@@ -243,21 +243,40 @@ impl Wallet {
             .ok_or_else(|| LedgerError::new(ErrorCode::TransactionNotFound, "no such transaction"))
     }
 
+    /// A player's round. `player` may be left out when one player played that round
+    /// id, and is required when several did.
     pub async fn get_round(
         &self,
         provider: &ProviderId,
         round_id: &RoundId,
+        player: Option<&PlayerId>,
     ) -> Result<RoundView, LedgerError> {
         let client = self.client().await?;
-        let (round, rows) = try_join!(
-            db::rounds::get(&client, provider.as_str(), round_id.as_str()),
-            db::ledger::round_rows(&client, provider.as_str(), round_id.as_str())
-        )?;
+        let (provider_id, round) = (provider.as_str(), round_id.as_str());
+        let round = match player {
+            Some(player) => db::rounds::get(&client, provider_id, round, player.as_str()).await?,
+            None => {
+                let mut rounds = db::rounds::list(&client, provider_id, round, 2).await?;
+                if rounds.len() > 1 {
+                    return Err(LedgerError::invalid(
+                        "several players played this round id: name one with player_id",
+                    ));
+                }
+                rounds.pop()
+            }
+        };
         let round =
             round.ok_or_else(|| LedgerError::new(ErrorCode::RoundNotFound, "no such round"))?;
-        let player = db::players::get(&client, round.player_id.as_str())
-            .await?
-            .ok_or_else(player_not_found)?;
+        let (rows, player) = try_join!(
+            db::ledger::round_rows(
+                &client,
+                provider.as_str(),
+                round_id.as_str(),
+                round.player_id.as_str()
+            ),
+            db::players::get(&client, round.player_id.as_str())
+        )?;
+        let player = player.ok_or_else(player_not_found)?;
         self.player_currency(&player)?;
         let of_kind = |kind: TransactionKind| -> Vec<Entry> {
             rows.iter().filter(|r| r.kind == kind).cloned().collect()

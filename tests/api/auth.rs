@@ -338,6 +338,6 @@ async fn a_wrong_method_still_gets_the_error_envelope() {
     let app = TestApp::spawn().await;
     let reply = app.operator(Method::PUT, "/v1/players", None).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(reply.code(), "invalid_request", "{:?}", reply.body);
+    assert_eq!(reply.code(), "method_not_allowed", "{:?}", reply.body);
     assert!(reply.headers.contains_key("x-request-id"));
 }

@@ -28,6 +28,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
+    /// The body exactly as received.
+    pub bytes: bytes::Bytes,
 }
 
 impl Reply {
@@ -91,7 +93,12 @@ impl TestApp {
 
     /// Spawns with settings adjusted by `tweak` (development config as the base).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-        let database_url = fresh_database().await;
+        Self::spawn_on(fresh_database().await, tweak).await
+    }
+
+    /// Spawns on an existing database (migrating it to the current schema on start),
+    /// with settings adjusted by `tweak`.
+    pub async fn spawn_on(database_url: String, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/development.toml");
         let mut settings = Settings::load(Some(std::path::Path::new(config))).expect("settings");
         settings.database.url = database_url.clone();
@@ -132,6 +139,7 @@ impl TestApp {
             status,
             headers,
             body,
+            bytes,
         }
     }
 
@@ -171,7 +179,7 @@ impl TestApp {
         timestamp: i64,
         body: &[u8],
     ) -> Reply {
-        let signature = sign(secret, timestamp, body);
+        let signature = sign(secret, timestamp, &format!("/v1/wallet/{endpoint}"), body);
         let request = self
             .http
             .post(format!("{}/v1/wallet/{endpoint}", self.base))

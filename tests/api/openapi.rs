@@ -1,15 +1,17 @@
-//! The OpenAPI document covers exactly what the router serves, and `/docs` works offline.
+//! The OpenAPI document is the router's own (routes are registered with their
+//! `#[utoipa::path]` operations, `utoipa_axum`), it covers exactly what the router serves,
+//! and `/docs` works offline.
 //!
-//! The router's route list is derived from the code itself: every `.route("<path>", ...)`
-//! in `src/`, then each path is probed with every method (axum answers 405 for a method
-//! a path does not serve). A route added without documentation, a method added to a
-//! documented path, or a documented operation nobody serves all fail here.
+//! Serving is checked through the running application: every documented path is called
+//! with every method; a documented method must answer something other than the 405 and
+//! no-such-endpoint fallbacks, an undocumented one must answer 405.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use wallet::domain::ErrorCode;
+use wallet::http::v1::status;
 
 use crate::helpers::TestApp;
 
@@ -20,53 +22,6 @@ const METHODS: [Method; 5] = [
     Method::PATCH,
     Method::DELETE,
 ];
-
-/// Every string literal passed as the first argument of `.route(` under `dir`.
-fn route_literals(dir: &Path, found: &mut BTreeSet<String>) {
-    for entry in std::fs::read_dir(dir).expect("src/ is readable") {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            route_literals(&path, found);
-            continue;
-        }
-        if path.extension() != Some(std::ffi::OsStr::new("rs")) {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        for forbidden in [".nest(", ".nest_service(", ".route_service("] {
-            assert!(
-                !text.contains(forbidden),
-                "{} uses {forbidden}: teach tests/api/openapi.rs to see those routes",
-                path.display()
-            );
-        }
-        for (at, _) in text.match_indices(".route(") {
-            let rest = text[at + ".route(".len()..].trim_start();
-            let literal = rest
-                .strip_prefix('"')
-                .and_then(|r| r.split_once('"'))
-                .map(|(lit, _)| lit.to_owned())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: .route( without a string literal path: the route list cannot \
-                         be derived; use a literal",
-                        path.display()
-                    )
-                });
-            found.insert(literal);
-        }
-    }
-}
-
-fn served_paths() -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    route_literals(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut found,
-    );
-    assert!(found.len() >= 17, "route scan found too little: {found:?}");
-    found
-}
 
 /// `/v1/players/{player_id}` -> `/v1/players/probe-player_id`.
 fn concrete(path: &str) -> String {
@@ -79,9 +34,16 @@ fn concrete(path: &str) -> String {
         .join("/")
 }
 
-/// Whether the router serves `method` on `path`: neither 405 nor the no-such-endpoint
-/// fallback.
-async fn serves(app: &TestApp, method: &Method, path: &str) -> bool {
+/// How the router answers `method` on `path` (no credentials, no body): served, the
+/// 405 fallback, or the no-such-endpoint fallback.
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    Served(StatusCode),
+    MethodNotAllowed,
+    NoSuchEndpoint,
+}
+
+async fn answer(app: &TestApp, method: &Method, path: &str) -> Answer {
     let response = app
         .http
         .request(method.clone(), format!("{}{}", app.base, concrete(path)))
@@ -90,9 +52,13 @@ async fn serves(app: &TestApp, method: &Method, path: &str) -> bool {
         .expect("the wallet answers");
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
-    let fallback =
-        status == StatusCode::NOT_FOUND && body["error"]["message"] == "no such endpoint";
-    status != StatusCode::METHOD_NOT_ALLOWED && !fallback
+    if status == StatusCode::NOT_FOUND && body["error"]["message"] == "no such endpoint" {
+        Answer::NoSuchEndpoint
+    } else if status == StatusCode::METHOD_NOT_ALLOWED {
+        Answer::MethodNotAllowed
+    } else {
+        Answer::Served(status)
+    }
 }
 
 async fn document(app: &TestApp) -> Value {
@@ -118,29 +84,89 @@ fn documented_methods(doc: &Value, path: &str) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// Every operation of the document: `(method, path, operation)`.
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut found = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in documented_methods(doc, path) {
+            found.push((method.clone(), path.clone(), &item[&method]));
+        }
+    }
+    found
+}
+
 #[tokio::test]
-async fn every_route_the_router_serves_is_in_the_openapi_document_and_nothing_else() {
+async fn the_served_openapi_document_is_the_one_built_from_the_routers() {
+    let app = TestApp::spawn().await;
+    let served = document(&app).await;
+    let built = serde_json::to_value(wallet::http::openapi::document()).unwrap();
+    assert_eq!(served, built);
+    let json: Value = serde_json::from_str(wallet::http::openapi::document_json()).unwrap();
+    assert_eq!(json, built);
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served_and_no_other_method_of_its_path() {
     let app = TestApp::spawn().await;
     let doc = document(&app).await;
-    let served = served_paths();
-    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(
-        served, documented,
-        "router paths (left) and documented paths (right) differ"
-    );
-    for path in &served {
-        let mut methods = BTreeSet::new();
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert!(paths.len() >= 17, "too few documented paths: {paths:?}");
+    for path in paths {
+        let documented = documented_methods(&doc, path);
+        assert!(!documented.is_empty(), "{path} has no operation");
         for method in &METHODS {
-            if serves(&app, method, path).await {
-                methods.insert(method.as_str().to_lowercase());
+            let answer = answer(&app, method, path).await;
+            if documented.contains(&method.as_str().to_lowercase()) {
+                assert!(
+                    matches!(answer, Answer::Served(_)),
+                    "{method} {path} is documented but answers {answer:?}"
+                );
+            } else {
+                assert_eq!(
+                    answer,
+                    Answer::MethodNotAllowed,
+                    "{method} {path} is not documented but does not answer 405"
+                );
             }
         }
-        assert!(!methods.is_empty(), "{path} is in the code but not served");
-        assert_eq!(
-            methods,
-            documented_methods(&doc, path),
-            "served (left) and documented (right) methods of {path} differ"
-        );
+    }
+}
+
+#[tokio::test]
+async fn every_error_response_lists_codes_of_its_status_with_an_example_each() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    for (method, path, operation) in operations(&doc) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            assert!(
+                response["headers"]["x-request-id"].is_object(),
+                "{method} {path} {status} lacks x-request-id"
+            );
+            let Some(examples) = response["content"]["application/json"]["examples"].as_object()
+            else {
+                continue;
+            };
+            let schema = &response["content"]["application/json"]["schema"]["$ref"];
+            assert_eq!(
+                schema, "#/components/schemas/ErrorBody",
+                "{method} {path} {status}"
+            );
+            let description = response["description"].as_str().unwrap();
+            for (name, example) in examples {
+                let code = ErrorCode::parse(name)
+                    .unwrap_or_else(|| panic!("{method} {path}: {name} is no error code"));
+                assert_eq!(
+                    status::of(code).as_str(),
+                    status,
+                    "{method} {path}: {name} is documented under the wrong status"
+                );
+                assert_eq!(example["value"]["error"]["code"], name.as_str());
+                assert!(
+                    description.contains(&format!("`{name}`")),
+                    "{method} {path} {status}: the description does not name {name}"
+                );
+            }
+        }
     }
 }
 
@@ -191,6 +217,8 @@ async fn the_document_describes_auth_schemes_schemas_and_every_error_code() {
     ] {
         assert!(codes.contains(code), "ErrorCode lacks {code}");
     }
+    let all: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(codes, all, "ErrorCode is not the list of every code");
     for schema in [
         "Amount",
         "Balance",
@@ -223,6 +251,12 @@ async fn the_document_describes_auth_schemes_schemas_and_every_error_code() {
     }
     let unprocessable = bet["responses"]["422"]["description"].as_str().unwrap();
     assert!(unprocessable.contains("insufficient_funds"));
+    for status in ["200", "422"] {
+        assert!(
+            bet["responses"][status]["headers"]["idempotent-replayed"].is_object(),
+            "bet {status} lacks idempotent-replayed"
+        );
+    }
     let withdraw = &doc["paths"]["/v1/players/{player_id}/withdrawals"]["post"];
     assert_eq!(withdraw["security"][0]["bearer"], serde_json::json!([]));
     assert!(withdraw["responses"]["403"]["description"]

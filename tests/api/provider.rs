@@ -149,7 +149,7 @@ async fn a_provider_call_missing_any_signature_header_is_unauthorized() {
     let player = app.player("EUR").await;
     let body = serde_json::to_vec(&json!({"player_id": player})).unwrap();
     let now = chrono::Utc::now().timestamp();
-    let signature = wallet::signing::sign("demo-secret", now, &body);
+    let signature = wallet::signing::sign("demo-secret", now, "/v1/wallet/balance", &body);
     let headers = [
         ("x-provider-id", "demo".to_owned()),
         ("x-timestamp", now.to_string()),
@@ -212,7 +212,7 @@ async fn a_wrong_signature_is_unauthorized_and_moves_no_money() {
     let now = chrono::Utc::now().timestamp();
     let signed = serde_json::to_vec(&body).unwrap();
     let sent = serde_json::to_vec(&with(body.clone(), json!({"amount": "1.00"}))).unwrap();
-    let signature = wallet::signing::sign("demo-secret", now, &signed);
+    let signature = wallet::signing::sign("demo-secret", now, "/v1/wallet/bet", &signed);
     let response = app
         .http
         .post(format!("{}/v1/wallet/bet", app.base))

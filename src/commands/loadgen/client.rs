@@ -133,7 +133,8 @@ impl Client {
     /// connection failures (safe: the transaction id makes it idempotent).
     pub async fn money(&self, kind: Kind, body: &Value) -> Outcome {
         let bytes = serde_json::to_vec(body).expect("JSON body");
-        let url = format!("{}/v1/wallet/{}", self.base, kind.endpoint());
+        let path = format!("/v1/wallet/{}", kind.endpoint());
+        let url = format!("{}{path}", self.base);
         let mut outcome = Outcome {
             status: 0,
             code: String::new(),
@@ -153,7 +154,7 @@ impl Client {
                 .header("x-timestamp", timestamp.to_string())
                 .header(
                     "x-signature",
-                    sign(&self.provider_secret, timestamp, &bytes),
+                    sign(&self.provider_secret, timestamp, &path, &bytes),
                 )
                 .body(bytes.clone())
                 .send()
@@ -173,7 +174,7 @@ impl Client {
                 }
                 Err(_) => (0, false, "transport".to_owned()),
             };
-            let micros = started.elapsed().as_micros().max(1) as u64;
+            let micros = u64::try_from(started.elapsed().as_micros().max(1)).unwrap_or(u64::MAX);
             self.record(kind, status, &code, replayed, micros);
             outcome = Outcome { status, code };
             if !(status == 0 || status == 503) {

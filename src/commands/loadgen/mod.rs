@@ -216,7 +216,7 @@ async fn drive(sim: &Arc<Sim>, args: &LoadgenArgs, in_flight: usize) -> u64 {
     );
 
     let players = sim.players.len() as u64;
-    let player_of = move |round: u64| (round % players) as usize;
+    let player_of = move |round: u64| usize::try_from(round % players).unwrap_or(0);
     if args.burst.is_some() {
         'waves: loop {
             let mut wave = Vec::with_capacity(in_flight);
@@ -266,7 +266,7 @@ fn progress_bar(args: &LoadgenArgs, timed: bool, count: Option<u64>) -> Progress
     }
     let (length, template) = match (timed, count) {
         (true, _) => (
-            (args.duration.unwrap_or(0.0) * 10.0) as u64,
+            tenths(args.duration.unwrap_or(0.0)),
             "{spinner} [{elapsed_precise}] {bar:40} {msg}",
         ),
         (false, Some(n)) => (
@@ -303,7 +303,7 @@ fn spawn_ticker(
             };
             let rate = calls as f64 / started.elapsed().as_secs_f64().max(1e-3);
             if timed {
-                bar.set_position((started.elapsed().as_secs_f64() * 10.0) as u64);
+                bar.set_position(tenths(started.elapsed().as_secs_f64()));
             } else if by_rounds {
                 bar.set_position(next_round.load(Ordering::Relaxed));
             } else {
@@ -386,4 +386,17 @@ async fn check_money(sim: &Sim, database_url: Option<&str>) -> anyhow::Result<Mo
         reconciliation_discrepancies,
         clean: bad.is_empty() && reconciliation_clean != Some(false),
     })
+}
+
+/// Seconds as whole tenths, for the progress bar (negative and NaN count as zero).
+fn tenths(seconds: f64) -> u64 {
+    let tenths = (seconds * 10.0).round();
+    if tenths.is_finite() && tenths > 0.0 {
+        // Float-to-int `as` saturates; progress never needs more than 2^53 tenths.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let whole = tenths as u64;
+        whole
+    } else {
+        0
+    }
 }

@@ -1,9 +1,10 @@
 //! Provider authentication of the v1 API: `X-Provider-Id`, `X-Timestamp` within the
-//! window, `X-Signature` over the raw body, and the provider's allowed networks.
+//! window, `X-Signature` over the timestamp, the path and the raw body
+//! ([`crate::signing`]), and the provider's allowed networks.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, Request};
+use axum::extract::{ConnectInfo, FromRequest, OriginalUri, Request};
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
@@ -30,6 +31,7 @@ fn verify(
     auth: &Auth,
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
+    path: &str,
     body: &[u8],
     now: i64,
 ) -> Result<ProviderId, ApiError> {
@@ -50,7 +52,7 @@ fn verify(
         return Err(unauthorized("X-Timestamp is too far from the server clock"));
     }
     let signature = hex::decode(signature).map_err(|_| unauthorized("X-Signature must be hex"))?;
-    if !crate::signing::verify(&provider.secret, timestamp, body, &signature) {
+    if !crate::signing::verify(&provider.secret, timestamp, path, body, &signature) {
         return Err(unauthorized("signature does not match"));
     }
     if !provider.allowed_networks.is_empty() {
@@ -76,13 +78,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Signed<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let headers = req.headers().clone();
+        // The path as the client sent it, without the query string.
+        let path = req
+            .extensions()
+            .get::<OriginalUri>()
+            .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
         let bytes = body_bytes(req, state).await?;
         let now = chrono::Utc::now().timestamp();
-        let provider = verify(&state.auth, &headers, peer, &bytes, now)?;
+        let provider = verify(&state.auth, &headers, peer, &path, &bytes, now)?;
         let span = tracing::Span::current();
         span.record("caller", format!("provider:{provider}"));
         span.record("provider.id", provider.as_str());

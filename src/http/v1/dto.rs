@@ -73,6 +73,7 @@ pub struct Win {
     pub bet_transaction_id: Option<String>,
     pub session_id: Option<String>,
     pub round_closed: Option<bool>,
+    #[schema(schema_with = crate::http::openapi::win_kind_or_null)]
     pub kind: Option<String>,
 }
 
@@ -92,6 +93,7 @@ pub struct CreatePlayer {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PlayerStatusChange {
+    #[schema(schema_with = crate::http::openapi::player_status)]
     pub status: String,
 }
 
@@ -129,6 +131,8 @@ pub struct Balance(pub BTreeMap<String, String>);
 
 /// The answer to a balance call.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"balance": {"total": "60.00", "cash": "50.00", "bonus": "10.00"},
+    "currency": "EUR"}))]
 pub struct BalanceReply {
     pub balance: Balance,
     pub currency: String,
@@ -136,6 +140,9 @@ pub struct BalanceReply {
 
 /// The answer to a money call that applied.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"balance": {"total": "50.00", "cash": "50.00", "bonus": "0.00"},
+    "currency": "EUR", "transaction_id": "tx-1",
+    "wallet_transaction_id": "01936f4e-8a4b-7c3d-9e2f-0a1b2c3d4e5f"}))]
 pub struct MoneyReceipt {
     pub balance: Balance,
     pub currency: String,
@@ -147,10 +154,15 @@ pub struct MoneyReceipt {
 
 /// The error envelope of every failure.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"balance": {"total": "5.00", "cash": "5.00", "bonus": "0.00"},
+    "code": "insufficient_funds", "currency": "EUR",
+    "message": "the balance does not cover the stake"}}))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// What went wrong. `balance` and `currency` are present where a balance is relevant
+/// (e.g. `insufficient_funds`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// The unchanged balance, where the contract says the refusal carries it.
@@ -160,20 +172,28 @@ pub struct ErrorDetail {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// Human-readable explanation; not for machines.
     pub message: String,
 }
 
+/// A player with balances.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"balance": {"total": "0.00", "cash": "0.00", "bonus": "0.00"},
+    "currency": "EUR", "player_id": "p-1", "status": "active"}))]
 pub struct Player {
     pub balance: Balance,
     pub currency: String,
     pub player_id: String,
     /// `active` or `blocked`.
+    #[schema(schema_with = crate::http::openapi::player_status)]
     pub status: &'static str,
 }
 
+/// An open game session.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Session {
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub game_id: String,
     pub player_id: String,
@@ -186,10 +206,13 @@ pub struct Session {
 pub struct TransactionItem {
     pub amount: String,
     pub balance_after: Balance,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub currency: String,
     pub game_id: Option<String>,
     /// `bet`, `win`, `rollback`, `deposit` or `withdrawal`.
+    #[schema(schema_with = crate::http::openapi::transaction_kind)]
     pub kind: &'static str,
     pub player_id: String,
     /// `null` for operator deposits and withdrawals.
@@ -202,25 +225,32 @@ pub struct TransactionItem {
     pub transaction_id: String,
     pub wallet_transaction_id: Uuid,
     /// `win`, `promo` or `jackpot` for wins, else `null`.
+    #[schema(schema_with = crate::http::openapi::win_kind_or_null)]
     pub win_kind: Option<&'static str>,
 }
 
+/// A page of a player's transactions, newest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TransactionPage {
     pub items: Vec<TransactionItem>,
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
+/// A round and every movement in it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Round {
     pub bets: Vec<TransactionItem>,
     pub game_id: String,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub opened_at: String,
     pub player_id: String,
     pub provider_id: String,
     pub rollbacks: Vec<TransactionItem>,
     pub round_id: String,
     /// `open` or `closed`.
+    #[schema(schema_with = crate::http::openapi::round_status)]
     pub status: &'static str,
     pub wins: Vec<TransactionItem>,
 }

@@ -29,6 +29,7 @@ impl MoneyCall for BetCall {
         let ctx = db::movement::context(
             client,
             &cmd.key,
+            &cmd.player,
             cmd.session.0,
             Some(&cmd.round),
             Some(&cmd.key.transaction),

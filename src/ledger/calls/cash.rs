@@ -28,7 +28,7 @@ impl MoneyCall for CashCall {
     async fn attempt(&self, wallet: &Wallet, attempt: Attempt) -> Result<Answer, LedgerError> {
         let cmd = &self.cmd;
         let client = attempt.client();
-        let ctx = db::movement::context(client, &cmd.key, None, None, None).await?;
+        let ctx = db::movement::context(client, &cmd.key, &cmd.player, None, None, None).await?;
         if let Some(recorded) = ctx.recorded {
             let balance = ReplayBalance::Recorded;
             return wallet

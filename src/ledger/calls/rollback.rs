@@ -30,9 +30,10 @@ impl MoneyCall for RollbackCall {
         let client = attempt.client();
         let provider = cmd.key.provider.as_str();
         let target = cmd.target.as_str();
-        let (ctx, round_rows, found) = try_join!(
-            db::movement::context(client, &cmd.key, None, None, None),
-            db::ledger::round_rows_of(client, provider, target),
+        let player = cmd.player.as_str();
+        let (ctx, bet_rows, found) = try_join!(
+            db::movement::context(client, &cmd.key, &cmd.player, None, None, None),
+            db::ledger::bet_rows(client, provider, target, player),
             db::ledger::find(client, provider, target),
         )?;
         if let Some(recorded) = ctx.recorded {
@@ -45,7 +46,7 @@ impl MoneyCall for RollbackCall {
         wallet.player_currency(&player)?;
         let context = RollbackContext {
             target: found.as_ref(),
-            round_rows: &round_rows,
+            bet_rows: &bet_rows,
         };
         let decision = decide(context, &player, cmd, &self.policy);
         finish(member, &cmd.key, &self.fingerprint, &player, decision).await

@@ -36,36 +36,40 @@ impl MoneyCall for WinCall {
         let provider = cmd.key.provider.as_str();
         let needs_bet = cmd.kind.pays_a_bet();
         let session_id = cmd.session.and_then(|s| s.0);
+        let player = cmd.player.as_str();
         let rows = async {
             match (needs_bet, &cmd.bet) {
                 (false, _) => Ok(Vec::new()),
                 (true, Some(bet)) => {
-                    db::ledger::round_rows_of(client, provider, bet.as_str()).await
+                    db::ledger::bet_rows(client, provider, bet.as_str(), player).await
                 }
-                (true, None) => db::ledger::round_rows(client, provider, cmd.round.as_str()).await,
+                (true, None) => {
+                    db::ledger::round_rows(client, provider, cmd.round.as_str(), player).await
+                }
             }
         };
-        // The last resort for a win without bet id or round match: the round of the
-        // session's latest unsettled bet in this game.
+        // The last resort for a win without bet id or round match: the session's
+        // latest unsettled bet in this game.
         let by_session = async {
             match session_id {
                 Some(session_id) if needs_bet && cmd.bet.is_none() => {
-                    db::ledger::round_rows_of_open_session_bet(
-                        client,
-                        provider,
-                        cmd.player.as_str(),
-                        session_id,
-                        cmd.game.as_str(),
-                    )
-                    .await
+                    let game = cmd.game.as_str();
+                    db::ledger::open_session_bet(client, provider, player, session_id, game).await
                 }
-                _ => Ok(Vec::new()),
+                _ => Ok(None),
             }
         };
         let tombstone_of = cmd.bet.as_ref().filter(|_| needs_bet);
         let round_id = Some(&cmd.round).filter(|_| cmd.closes_round);
-        let (ctx, rows, session_rows) = try_join!(
-            db::movement::context(client, &cmd.key, session_id, round_id, tombstone_of),
+        let (ctx, rows, session_bet) = try_join!(
+            db::movement::context(
+                client,
+                &cmd.key,
+                &cmd.player,
+                session_id,
+                round_id,
+                tombstone_of
+            ),
             rows,
             by_session,
         )?;
@@ -83,7 +87,9 @@ impl MoneyCall for WinCall {
             round_tid: ctx.round_tid.as_deref(),
             tombstone: ctx.rolled_back,
             rows: &rows,
-            session_rows: &session_rows,
+            session_bet: session_bet
+                .as_ref()
+                .map(|(bet, rows)| (bet, rows.as_slice())),
         };
         let decision = decide(context, &player, cmd);
         finish(member, &cmd.key, &self.fingerprint, &player, decision).await

@@ -55,9 +55,6 @@ pub fn decide(
     if let Some(reason) = refusal {
         return Decision::Refuse(reason);
     }
-    if ctx.round.is_some_and(|r| r.player_id != cmd.player) {
-        return Decision::Fail(LedgerError::invalid("the round belongs to another player"));
-    }
     let Some(split) = player.balances.allocate_stake(cmd.stake.amount, categories) else {
         return Decision::Refuse(Reason::InsufficientFunds);
     };
@@ -126,7 +123,7 @@ mod tests {
             (1301, Err("insufficient_funds")),
         ];
         for (stake, expected) in table {
-            let got = run(ctx, &player, &command(stake, &session)).map(|p| p.split);
+            let got = run(ctx, &player, &command(stake, &session)).map(|p| p.movement.split);
             assert_eq!(got, expected.map_err(str::to_owned), "stake {stake}");
         }
     }
@@ -143,14 +140,14 @@ mod tests {
             tombstone: false,
         };
         let plan = run(first, &player, &cmd).unwrap();
-        assert!(matches!(plan.round, RoundChange::Open { .. }));
+        assert!(matches!(plan.movement.round, RoundChange::Open { .. }));
         assert_eq!(plan.balance_after.get("cash"), amount(90));
         let later = BetContext {
             round: Some(&open),
             ..first
         };
         assert!(matches!(
-            run(later, &player, &cmd).unwrap().round,
+            run(later, &player, &cmd).unwrap().movement.round,
             RoundChange::None
         ));
     }

@@ -27,27 +27,18 @@ pub enum Decision {
     Fail(LedgerError),
 }
 
-/// One movement to write: its ledger entry, its effect on the balance and the round.
+/// One movement to write, with its effect on the player: the balance after it and the
+/// entry's place in the player's ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub kind: TransactionKind,
-    pub win_kind: Option<WinKind>,
-    pub amount: Amount,
-    pub split: Split,
+    pub movement: Movement,
     pub balance_after: Balances,
-    pub round_id: Option<RoundId>,
-    pub game_id: Option<GameId>,
-    pub session_id: Option<Uuid>,
-    /// The entry this one settles or reverses.
-    pub reference_id: Option<Uuid>,
-    /// The caller's id of what this entry references (seen or not).
-    pub reference_transaction_id: Option<ExternalTxId>,
-    pub round: RoundChange,
+    /// The player's last sequence number plus one.
+    pub seq: i64,
 }
 
-/// The parts of a plan that say what it is about; the money parts come from
-/// [`Movement::plan`].
-#[derive(Debug, Clone)]
+/// What a movement is: its kind, amount and split, and what it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Movement {
     pub kind: TransactionKind,
     pub win_kind: Option<WinKind>,
@@ -56,7 +47,9 @@ pub struct Movement {
     pub round_id: Option<RoundId>,
     pub game_id: Option<GameId>,
     pub session_id: Option<Uuid>,
+    /// The entry this one settles or reverses.
     pub reference_id: Option<Uuid>,
+    /// The caller's id of what this entry references (seen or not).
     pub reference_transaction_id: Option<ExternalTxId>,
     pub round: RoundChange,
 }
@@ -93,18 +86,15 @@ impl Movement {
                 None => return Decision::Refuse(Reason::BalanceLimitExceeded),
             },
         };
+        let Some(seq) = player.ledger_seq.checked_add(1) else {
+            return Decision::Fail(LedgerError::Internal(
+                "a player's ledger sequence is exhausted".into(),
+            ));
+        };
         Decision::Apply(Plan {
-            kind: self.kind,
-            win_kind: self.win_kind,
-            amount: self.amount,
-            split: self.split,
+            movement: self,
             balance_after,
-            round_id: self.round_id,
-            game_id: self.game_id,
-            session_id: self.session_id,
-            reference_id: self.reference_id,
-            reference_transaction_id: self.reference_transaction_id,
-            round: self.round,
+            seq,
         })
     }
 }
@@ -146,6 +136,7 @@ pub(crate) mod fixtures {
             currency: "EUR".into(),
             status: PlayerStatus::Active,
             balances: Balances::new(split(&[("cash", cash), ("bonus", bonus)])),
+            ledger_seq: 0,
         }
     }
 
@@ -196,6 +187,7 @@ pub(crate) mod fixtures {
             reference_id: None,
             reference_transaction_id: None,
             created_at: Utc::now(),
+            seq: 1,
         }
     }
 }

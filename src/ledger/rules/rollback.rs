@@ -1,7 +1,7 @@
 //! A rollback: give back exactly what a bet took, or leave a tombstone.
 
 use super::{Decision, Movement};
-use crate::domain::{Amount, Entry, ErrorCode, Player, Reason, Split, TransactionKind};
+use crate::domain::{Amount, Entry, ErrorCode, Player, Reason, Split, TransactionKind, WinKind};
 use crate::ledger::command::RollbackCommand;
 use crate::ledger::policy::{Policy, SettledRollback, UnknownRollback};
 use crate::ledger::LedgerError;
@@ -11,8 +11,9 @@ use crate::ledger::LedgerError;
 pub struct RollbackContext<'a> {
     /// The entry the rollback names, if the provider has one with that id.
     pub target: Option<&'a Entry>,
-    /// Every entry of the target's round.
-    pub round_rows: &'a [Entry],
+    /// The player's entries the target's fate depends on: its round and every win or
+    /// rollback that references it.
+    pub bet_rows: &'a [Entry],
 }
 
 fn not_found() -> LedgerError {
@@ -44,19 +45,19 @@ pub fn decide(
     if target.kind != TransactionKind::Bet {
         return Decision::Refuse(Reason::RollbackNotAllowed);
     }
-    let bet = ctx
-        .round_rows
-        .iter()
-        .find(|r| r.id == target.id)
-        .unwrap_or(target);
+    let bet = target;
     let already = ctx
-        .round_rows
+        .bet_rows
         .iter()
         .any(|r| r.kind == TransactionKind::Rollback && r.reference_id == Some(bet.id));
-    let paid = ctx
-        .round_rows
-        .iter()
-        .any(|r| r.kind == TransactionKind::Win);
+    // Settled: a win is linked to the bet (whatever round it names), or the player's
+    // round of the bet received a win. Promo and jackpot wins settle nothing.
+    let paid = ctx.bet_rows.iter().any(|r| {
+        r.kind == TransactionKind::Win
+            && r.win_kind == Some(WinKind::Win)
+            && (r.reference_id == Some(bet.id)
+                || (r.round_id.is_some() && r.round_id == bet.round_id))
+    });
     if !already && paid && policy.settled_rollback == SettledRollback::Refuse {
         return Decision::Refuse(Reason::BetAlreadySettled);
     }
@@ -93,7 +94,7 @@ mod tests {
 
     fn run(ctx: RollbackContext<'_>, policy: &Policy, target: &str) -> Result<Split, String> {
         match decide(ctx, &player(100, 0), &command(target), policy) {
-            Decision::Apply(plan) => Ok(plan.split),
+            Decision::Apply(plan) => Ok(plan.movement.split),
             Decision::Refuse(r) => Err(r.as_str().to_owned()),
             Decision::Fail(e) => Err(e.code().as_str().to_owned()),
         }
@@ -104,7 +105,7 @@ mod tests {
         let bet = entry(TransactionKind::Bet, "b1", &[("cash", 80), ("bonus", 20)]);
         let ctx = RollbackContext {
             target: Some(&bet),
-            round_rows: std::slice::from_ref(&bet),
+            bet_rows: std::slice::from_ref(&bet),
         };
         assert_eq!(
             run(ctx, &Policy::V1, "b1"),
@@ -119,7 +120,7 @@ mod tests {
         let rows = [bet.clone(), first];
         let ctx = RollbackContext {
             target: Some(&bet),
-            round_rows: &rows,
+            bet_rows: &rows,
         };
         assert_eq!(run(ctx, &Policy::V1, "b1"), Ok(Split::new()));
     }
@@ -141,7 +142,7 @@ mod tests {
         };
         let none = RollbackContext {
             target: None,
-            round_rows: &[],
+            bet_rows: &[],
         };
         let table: Vec<(RollbackContext<'_>, &Policy, Result<Split, String>)> = vec![
             (none, &Policy::V1, Ok(Split::new())),
@@ -149,7 +150,7 @@ mod tests {
             (
                 RollbackContext {
                     target: Some(&foreign),
-                    round_rows: &[],
+                    bet_rows: &[],
                 },
                 &Policy::V1,
                 Err("transaction_not_found".into()),
@@ -157,7 +158,7 @@ mod tests {
             (
                 RollbackContext {
                     target: Some(&win),
-                    round_rows: &paid,
+                    bet_rows: &paid,
                 },
                 &Policy::V1,
                 Err("rollback_not_allowed".into()),
@@ -165,7 +166,7 @@ mod tests {
             (
                 RollbackContext {
                     target: Some(&bet),
-                    round_rows: &paid,
+                    bet_rows: &paid,
                 },
                 &Policy::V1,
                 Err("bet_already_settled".into()),
@@ -173,7 +174,7 @@ mod tests {
             (
                 RollbackContext {
                     target: Some(&bet),
-                    round_rows: &paid,
+                    bet_rows: &paid,
                 },
                 &refund,
                 Ok(split(&[("cash", 10)])),

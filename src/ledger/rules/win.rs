@@ -22,11 +22,11 @@ pub struct WinContext<'a> {
     pub round_tid: Option<&'a str>,
     /// A rollback of the named bet id exists.
     pub tombstone: bool,
-    /// The ledger entries of the round the win's bet is in: the named bet's round, or
-    /// the win's own round.
+    /// The player's ledger entries the win's bet is found among: the named bet's round
+    /// and what references it, or the win's own round.
     pub rows: &'a [Entry],
-    /// The entries of the round of the session's latest unsettled bet in this game.
-    pub session_rows: &'a [Entry],
+    /// The session's latest unsettled bet in this game, with the entries of its round.
+    pub session_bet: Option<(&'a ExternalTxId, &'a [Entry])>,
 }
 
 /// What a win is linked to.
@@ -83,13 +83,15 @@ pub fn decide(ctx: WinContext<'_>, player: &Player, cmd: &WinCommand) -> Decisio
     }
     let (split, bet) = if cmd.kind.pays_a_bet() {
         let mut rows = ctx.rows;
-        if cmd.bet.is_none()
-            && ctx.session.is_some()
-            && link(rows, &cmd.player, None) == Link::Missing
-        {
-            rows = ctx.session_rows;
+        let mut bet_id = cmd.bet.as_ref();
+        if cmd.bet.is_none() && link(rows, &cmd.player, None) == Link::Missing {
+            // The last resort: exactly the session's latest unsettled bet.
+            if let Some((bet, session_rows)) = ctx.session_bet.filter(|_| ctx.session.is_some()) {
+                rows = session_rows;
+                bet_id = Some(bet);
+            }
         }
-        match link(rows, &cmd.player, cmd.bet.as_ref()) {
+        match link(rows, &cmd.player, bet_id) {
             Link::Bet(bet, live) => {
                 let stakes = stake_totals(live.iter().map(|b| &b.split));
                 (allocate_win(cmd.payout.amount, &stakes), Some(bet))
@@ -156,7 +158,7 @@ mod tests {
             round_tid: None,
             tombstone: false,
             rows,
-            session_rows: &[],
+            session_bet: None,
         }
     }
 
@@ -168,7 +170,7 @@ mod tests {
 
     fn outcome(d: Decision) -> Result<Split, String> {
         match d {
-            Decision::Apply(plan) => Ok(plan.split),
+            Decision::Apply(plan) => Ok(plan.movement.split),
             Decision::Refuse(r) => Err(r.as_str().to_owned()),
             Decision::Fail(e) => Err(e.code().as_str().to_owned()),
         }
