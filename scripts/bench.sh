@@ -12,13 +12,17 @@
 #    burst (waves of 100 simultaneous rounds), and a hot player (waves of 100 simultaneous
 #    rounds on one player) next to pgbench on one row;
 # 5. a table of the results; JSON reports, pgbench logs and pg_stat_statements of the
-#    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX).
+#    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX);
+# 6. the same three loads through HAProxy (round robin; installed with apt when
+#    missing), first to the one process, then to two processes on the same database,
+#    with the retries and stale reads of both processes, side by side.
 #
 # Environment (defaults in brackets):
 #   BENCH_PG_PORT [55450]  BENCH_HTTP_PORT [18450]  BENCH_CONCURRENCY [32]
 #   BENCH_PLAYERS [1000]   BENCH_DURATION [20] (seconds per measurement)
 #   BENCH_POOL [32] (wallet's pool_max_size: 16 left calls waiting ~20 ms for a connection)  BENCH_SEED [42]
 #   BENCH_OUT [mktemp]     BENCH_SKIP_BUILD [unset]
+#   BENCH_REPLICAS [1] (0 skips step 6)  BENCH_LB_PORT [18460]
 #
 # Everything started here (server, cluster) is stopped on exit, whatever the outcome.
 set -euo pipefail
@@ -42,6 +46,8 @@ mkdir -p "$out"
 # Short path: the unix socket lives in the data directory (107-byte limit).
 datadir=$(mktemp -d /tmp/wbench-XXXXXX)/data
 server_pid=""
+second_pid=""
+haproxy_pid=""
 base="http://127.0.0.1:$http_port"
 db_url="postgres://wallet@127.0.0.1:$pg_port/wallet"
 
@@ -49,10 +55,14 @@ db_url="postgres://wallet@127.0.0.1:$pg_port/wallet"
 on_exit() {
     local status=$?
     trap - INT TERM EXIT
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    local pid
+    for pid in $server_pid $second_pid $haproxy_pid; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for _ in $(seq 1 100); do
+        kill -0 $server_pid $second_pid $haproxy_pid 2>/dev/null || break
+        sleep 0.1
+    done
     pg_remove "$datadir" || true
     rmdir "$(dirname "$datadir")" 2>/dev/null || true
     log "results kept in $out"
@@ -73,20 +83,29 @@ if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
 fi
 wallet="${CARGO_TARGET_DIR:-target}/release/wallet"
 
+# start_wallet PORT NAME: `wallet serve` on 127.0.0.1:PORT (log: $out/NAME.log); waits
+# until it is ready and prints its pid.
+start_wallet() {
+    local port=$1 name=$2 pid
+    WALLET_CONFIG=config/development.toml \
+        WALLET__DATABASE__URL="$db_url" \
+        WALLET__SERVER__LISTEN="127.0.0.1:$port" \
+        WALLET__DATABASE__POOL_MAX_SIZE="$pool" \
+        WALLET__LOG__FILTER=warn \
+        "$wallet" serve >"$out/$name.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
+        kill -0 "$pid" 2>/dev/null || pg_die "wallet exited; see $out/$name.log"
+        sleep 0.2
+    done
+    curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null ||
+        pg_die "wallet not ready; see $out/$name.log"
+    echo "$pid"
+}
+
 log "starting wallet serve on $base (pool_max_size $pool)"
-WALLET_CONFIG=config/development.toml \
-    WALLET__DATABASE__URL="$db_url" \
-    WALLET__SERVER__LISTEN="127.0.0.1:$http_port" \
-    WALLET__DATABASE__POOL_MAX_SIZE="$pool" \
-    WALLET__LOG__FILTER=warn \
-    "$wallet" serve >"$out/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    curl -fs "$base/health/ready" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || pg_die "wallet exited; see $out/server.log"
-    sleep 0.2
-done
-curl -fs "$base/health/ready" >/dev/null || pg_die "wallet not ready; see $out/server.log"
+server_pid=$(start_wallet "$http_port" server)
 
 # --- raw PostgreSQL: the minimal SQL of a bet -----------------------------------------
 pg_psql "$pg_port" -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
@@ -150,7 +169,7 @@ wallet_sql_script() {
     printf '\\set t random(1, 1000000000000000)\n'
     for ((i = 0; i < k; i++)); do printf '\\set p%d random(1, %d)\n' "$i" "$players"; done
     for ((i = 0; i < k; i++)); do
-        printf "%s\n" "SELECT i.fingerprint, i.status_code, i.response, s.session_id, r.round_id, r.status FROM (VALUES (1)) AS one (x) LEFT JOIN idempotency_keys i ON i.provider_id = 'demo' AND i.transaction_id = 'b' || :t || '-$i' LEFT JOIN sessions s ON s.session_id = NULL::uuid LEFT JOIN rounds r ON r.provider_id = 'demo' AND r.round_id = 'r' || :t || '-$i';"
+        printf "%s\n" "SELECT i.fingerprint, i.outcome, s.session_id, r.round_id, r.status, p.ledger_seq FROM (VALUES (1)) AS one (x) LEFT JOIN idempotency_keys i ON i.provider_id = 'demo' AND i.transaction_id = 'b' || :t || '-$i' LEFT JOIN sessions s ON s.session_id = NULL::uuid LEFT JOIN rounds r ON r.provider_id = 'demo' AND r.round_id = 'r' || :t || '-$i' AND r.player_id = 'p' || :p$i LEFT JOIN players p ON p.player_id = 'p' || :p$i;"
         ids+="${ids:+, }'p' || :p$i"
         txs+="${txs:+, }'b' || :t || '-$i'"
         rounds+="${rounds:+, }'r' || :t || '-$i'"
@@ -158,10 +177,12 @@ wallet_sql_script() {
         deltas+="${deltas:+, }-5"
         jsons+="${jsons:+, }'{\"cash\": 5}'"
     done
+    printf '%s\n' "SELECT count(pg_advisory_lock(hashtextextended(k, 0))) FROM unnest(ARRAY[$ids]) AS k;"
     printf '%s\n' "BEGIN ISOLATION LEVEL SERIALIZABLE;"
-    printf '%s\n' "SELECT p.player_id, p.currency, p.status, b.category, b.amount FROM players p LEFT JOIN balances b ON b.player_id = p.player_id WHERE p.player_id = ANY(ARRAY[$ids]) ORDER BY p.player_id FOR UPDATE OF p;"
-    printf '%s\n' "WITH upd AS (UPDATE balances b SET amount = b.amount + d.delta FROM unnest(ARRAY[$ids], ARRAY[$cats], ARRAY[$deltas]::bigint[]) AS d(player_id, category, delta) WHERE b.player_id = d.player_id AND b.category = d.category RETURNING b.player_id, b.category, b.amount), ledger AS (INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind, amount, currency, split, balance_after, round_id, game_id, session_id, reference_id, reference_transaction_id, created_at) SELECT gen_random_uuid(), 'demo', x.tx, x.player, 'bet', NULL, 5, 'EUR', x.split, x.split, x.round, 'slots', NULL, NULL, NULL, now() FROM unnest(ARRAY[$txs], ARRAY[$ids], ARRAY[$rounds], ARRAY[$jsons]::jsonb[]) AS x(tx, player, round, split)), idempotency AS (INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, status_code, response) SELECT 'demo', x.tx, '\\x00'::bytea, 200, x.split FROM unnest(ARRAY[$txs], ARRAY[$jsons]::jsonb[]) AS x(tx, split)), opened AS (INSERT INTO rounds (provider_id, round_id, player_id, game_id) SELECT 'demo', x.round, x.player, 'slots' FROM unnest(ARRAY[$rounds], ARRAY[$ids]) AS x(round, player)) SELECT player_id, category, amount FROM upd;"
+    printf '%s\n' "SELECT p.player_id, p.currency, p.status, b.category, b.amount, p.ledger_seq FROM players p LEFT JOIN balances b ON b.player_id = p.player_id WHERE p.player_id = ANY(ARRAY[$ids]) ORDER BY p.player_id FOR UPDATE OF p;"
+    printf '%s\n' "WITH upd AS (UPDATE balances b SET amount = b.amount + d.delta FROM unnest(ARRAY[$ids], ARRAY[$cats], ARRAY[$deltas]::bigint[]) AS d(player_id, category, delta) WHERE b.player_id = d.player_id AND b.category = d.category RETURNING b.player_id, b.category, b.amount), ledger AS (INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind, amount, currency, split, balance_after, round_id, game_id, session_id, reference_id, reference_transaction_id, seq, created_at) SELECT gen_random_uuid(), 'demo', x.tx, x.player, 'bet', NULL, 5, 'EUR', x.split, x.split, x.round, 'slots', NULL, NULL, NULL, (SELECT ledger_seq + 1 FROM players WHERE player_id = x.player), now() FROM unnest(ARRAY[$txs], ARRAY[$ids], ARRAY[$rounds], ARRAY[$jsons]::jsonb[]) AS x(tx, player, round, split)), sequenced AS (UPDATE players p SET ledger_seq = p.ledger_seq + 1 WHERE p.player_id = ANY(ARRAY[$ids])), idempotency AS (INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, outcome) SELECT 'demo', x.tx, '\\x00'::bytea, jsonb_build_object('applied', x.split) FROM unnest(ARRAY[$txs], ARRAY[$jsons]::jsonb[]) AS x(tx, split)), opened AS (INSERT INTO rounds (provider_id, round_id, player_id, game_id) SELECT 'demo', x.round, x.player, 'slots' FROM unnest(ARRAY[$rounds], ARRAY[$ids]) AS x(round, player)) SELECT player_id, category, amount FROM upd;"
     printf '%s\n' "COMMIT;"
+    printf '%s\n' "SELECT pg_advisory_unlock_all();"
 }
 
 # wallet_sql_run K: bets per second (K × tps) at $concurrency / K clients.
@@ -191,7 +212,7 @@ loadgen() {
     shift
     log "loadgen $name: $*"
     local status=0
-    "$wallet" loadgen --url "$base" --database-url "$db_url" --seed "$seed" --json "$@" \
+    "$wallet" loadgen --url "${target:-$base}" --database-url "$db_url" --seed "$seed" --json "$@" \
         >"$out/$name.json" 2>"$out/$name.err" || status=$?
     ((status == 0)) || log "loadgen $name exited with $status (money check failed?)"
 }
@@ -243,3 +264,92 @@ row "  avg / p99 latency (ms)" "$(ms "$(j hot .latency.mean_us)") / $(ms "$(j ho
 row "  5xx / retry_later / money check" "$(j hot .server_errors_5xx) / $(j hot .retry_later) / $(j hot 'if .money_check.clean then "clean" else "FAILED" end')"
 printf '\n'
 log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- replicas behind HAProxy ------------------------------------------------------------
+[[ ${BENCH_REPLICAS:-1} == 0 ]] && exit 0
+if ! command -v haproxy >/dev/null 2>&1; then
+    pg__apt_install haproxy
+fi
+lb_port=${BENCH_LB_PORT:-18460}
+second_port=$((http_port + 1))
+
+# counter NAME PORT...: the sum of a counter's series over the processes on PORT...
+counter() {
+    local name=$1 port total=0 n
+    shift
+    for port in "$@"; do
+        n=$(curl -fs "http://127.0.0.1:$port/metrics" |
+            awk -v m="$name" '$1 ~ "^"m"(\\{|$)" { s += $2 } END { printf "%d", s }')
+        total=$((total + ${n:-0}))
+    done
+    echo "$total"
+}
+
+# through_lb NAME PORT...: the three loads through HAProxy to the processes on PORT...
+through_lb() {
+    local name=$1 port cfg="$out/haproxy-$1.cfg" i=0
+    shift
+    {
+        printf 'global\n    maxconn 8192\n'
+        printf 'defaults\n    mode http\n    option http-keep-alive\n'
+        printf '    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\n'
+        printf 'frontend wallet\n    bind 127.0.0.1:%s\n    default_backend replicas\n' "$lb_port"
+        printf 'backend replicas\n    balance roundrobin\n'
+        printf '    option httpchk GET /health/ready\n    http-check expect status 200\n'
+        for port in "$@"; do
+            i=$((i + 1))
+            printf '    server w%d 127.0.0.1:%s check inter 1s\n' "$i" "$port"
+        done
+    } >"$cfg"
+    haproxy -f "$cfg" -db >"$out/haproxy-$name.log" 2>&1 &
+    haproxy_pid=$!
+    for _ in $(seq 1 50); do
+        curl -fs "http://127.0.0.1:$lb_port/health/ready" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    local retries_before stale_before
+    retries_before=$(counter wallet_serialization_retries_total "$@")
+    stale_before=$(counter wallet_stale_reads_total "$@")
+    target="http://127.0.0.1:$lb_port"
+    loadgen "lb-$name-sustained" --concurrency "$concurrency" --players "$players" --duration "$duration"
+    loadgen "lb-$name-burst" --burst 100 --players "$players" --duration "$duration"
+    loadgen "lb-$name-hot" --burst 100 --hot-players 1 --duration "$duration"
+    target=""
+    echo "$(($(counter wallet_serialization_retries_total "$@") - retries_before))" >"$out/lb-$name.retries"
+    echo "$(($(counter wallet_stale_reads_total "$@") - stale_before))" >"$out/lb-$name.stale"
+    kill -TERM "$haproxy_pid" 2>/dev/null || true
+    wait "$haproxy_pid" 2>/dev/null || true
+    haproxy_pid=""
+}
+
+log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}') in front of one process"
+through_lb one "$http_port"
+log "starting a second wallet serve on 127.0.0.1:$second_port (same database)"
+second_pid=$(start_wallet "$second_port" server-2)
+log "HAProxy in front of two processes"
+through_lb two "$http_port" "$second_port"
+
+lb_row() {
+    local what=$1 one two
+    one=$(j "lb-one-$2" "$3")
+    two=$(j "lb-two-$2" "$3")
+    printf '| %-44s | %-16s | %-16s | %-8s |\n' "$what" "$one" "$two" "$(ratio "$two" "$one")"
+}
+lb_pair() {
+    printf '| %-44s | %-16s | %-16s | %-8s |\n' "$1" "$2" "$3" ""
+}
+money() { echo 'if .money_check.clean then "clean" else "FAILED" end'; }
+printf '\n| %-44s | %-16s | %-16s | %-8s |\n' "through HAProxy, same database" "one process" "two processes" "two/one"
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..10})"
+lb_row "sustained (bets+wins/s)" sustained "$bw | floor"
+lb_row "  latency p99 (us)" sustained ".latency.p99_us"
+lb_row "burst of 100 (calls/s)" burst ".calls_per_s | floor"
+lb_row "  latency p99 (us)" burst ".latency.p99_us"
+lb_row "hot player (bets+wins/s)" hot "$bw | floor"
+lb_row "  latency p99 (us)" hot ".latency.p99_us"
+for load in sustained burst hot; do
+    lb_pair "$load: correlation" "$(pct "$(j "lb-one-$load" .correlation.accuracy)")" "$(pct "$(j "lb-two-$load" .correlation.accuracy)")"
+    lb_pair "$load: 5xx / money check" "$(j "lb-one-$load" .server_errors_5xx) / $(j "lb-one-$load" "$(money)")" "$(j "lb-two-$load" .server_errors_5xx) / $(j "lb-two-$load" "$(money)")"
+done
+lb_pair "retries / stale reads (all processes)" "$(cat "$out/lb-one.retries") / $(cat "$out/lb-one.stale")" "$(cat "$out/lb-two.retries") / $(cat "$out/lb-two.stale")"
+printf '\n'

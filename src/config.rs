@@ -54,6 +54,8 @@ pub struct DatabaseSettings {
     pub acquire_timeout_ms: u64,
     pub idle_timeout_ms: u64,
     pub statement_timeout_ms: u64,
+    /// `lock_timeout` of every connection: the longest wait for a row or player lock.
+    pub lock_timeout_ms: u64,
     pub connection_uses_max: u64,
     pub connect_timeout_ms: u64,
     pub migrate_on_start: bool,
@@ -89,6 +91,12 @@ pub struct LedgerSettings {
     pub money_call_deadline_ms: u64,
     /// How often a win that waits for its bet runs its attempt at most.
     pub correlation_attempts_max: u32,
+    /// How long a win waiting for its bet sleeps at most between two looks, so that a
+    /// bet committed by another process is found without a signal from it.
+    pub correlation_poll_ms: u64,
+    /// Whether calls of one player from several processes wait for each other on a
+    /// PostgreSQL advisory lock (session-level: off behind a transaction-mode pooler).
+    pub player_advisory_locks: bool,
     /// Statements of one stale-round sweep at most (each closes up to 1000 rounds).
     pub sweep_batches_max: u32,
 }
@@ -207,6 +215,10 @@ impl Settings {
             "database.statement_timeout_ms must be at least 100",
         );
         check(
+            (10..=d.statement_timeout_ms).contains(&d.lock_timeout_ms),
+            "database.lock_timeout_ms must be at least 10 and at most database.statement_timeout_ms",
+        );
+        check(
             d.connection_uses_max >= 1,
             "database.connection_uses_max must be at least 1",
         );
@@ -288,6 +300,10 @@ impl Settings {
         check(
             (1..=1000).contains(&l.correlation_attempts_max),
             "ledger.correlation_attempts_max must be between 1 and 1000",
+        );
+        check(
+            (1..=10_000).contains(&l.correlation_poll_ms),
+            "ledger.correlation_poll_ms must be between 1 and 10000",
         );
         check(
             (1..=100_000).contains(&l.sweep_batches_max),

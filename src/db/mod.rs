@@ -46,6 +46,11 @@ pub enum DbError {
     /// its write, so whether it committed is unknown to this call.
     #[error("commit group: {why}")]
     Lost { why: &'static str, in_doubt: bool },
+    /// The player's ledger moved between the call's reads and its lock (another
+    /// process, or a writer outside the player's turn, committed a call of the player):
+    /// what the call read is stale, and it is read again under the player's lock.
+    #[error("the player's ledger moved since this call read it")]
+    Stale,
     /// A stored value the service cannot read back (a broken invariant of the data).
     #[error("stored data: {0}")]
     Data(String),
@@ -57,9 +62,17 @@ pub(crate) fn stored<T, E>(what: &str, value: Result<T, E>) -> Result<T, DbError
 }
 
 impl DbError {
-    /// SERIALIZABLE conflicts and deadlocks: the whole transaction may be run again.
+    /// SERIALIZABLE conflicts, deadlocks and lock waits past `lock_timeout`: the whole
+    /// transaction may be run again.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.sqlstate(), Some(s) if *s == SqlState::T_R_SERIALIZATION_FAILURE || *s == SqlState::T_R_DEADLOCK_DETECTED)
+        matches!(self.sqlstate(), Some(s) if *s == SqlState::T_R_SERIALIZATION_FAILURE
+            || *s == SqlState::T_R_DEADLOCK_DETECTED
+            || *s == SqlState::LOCK_NOT_AVAILABLE)
+    }
+
+    /// See [`DbError::Stale`].
+    pub fn is_stale(&self) -> bool {
+        matches!(self.root(), DbError::Stale)
     }
 
     /// A unique key already taken by a transaction that committed meanwhile.
@@ -79,7 +92,7 @@ impl DbError {
         match self.root() {
             DbError::Pool(_) | DbError::Lost { .. } => true,
             // `root` never is one.
-            DbError::Group { .. } | DbError::Data(_) => false,
+            DbError::Group { .. } | DbError::Data(_) | DbError::Stale => false,
             DbError::Pg(pg) => {
                 pg.is_closed()
                     || pg.code().is_none()
@@ -132,10 +145,13 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     // plan_cache_mode=force_generic_plan: every statement of the service is a keyed
     // lookup or write whose best plan does not depend on the values; without it the
     // first executions of each prepared statement on a connection are planned anew.
+    // lock_timeout bounds the wait for a player's row lock and for the per-player lock
+    // of [`lock_players`]: a holder that hangs (a paused process) costs its waiters a
+    // retry, not their deadline.
     pg.options(format!(
         "-c statement_timeout={} -c idle_in_transaction_session_timeout={} \
-         -c enable_seqscan=off -c plan_cache_mode=force_generic_plan",
-        settings.statement_timeout_ms, settings.statement_timeout_ms
+         -c lock_timeout={} -c enable_seqscan=off -c plan_cache_mode=force_generic_plan",
+        settings.statement_timeout_ms, settings.statement_timeout_ms, settings.lock_timeout_ms
     ));
     let manager = Manager::from_config(
         pg,
@@ -192,25 +208,83 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The key of a player's lock among PostgreSQL's advisory locks: the first eight bytes
+/// of a SHA-256 of the id, the same in every process and every version of the service.
+/// Two players sharing a key only wait for each other now and then.
+pub fn player_lock_key(player_id: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"wallet.player\0")
+        .chain_update(player_id.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Takes the session-level advisory locks of `keys` on this connection, in the order
+/// given (callers sort them, so that two connections never wait for each other in a
+/// circle), waiting for each up to `lock_timeout`. Every writer of a player's ledger
+/// holds the player's lock from before its transaction begins until after it ends (see
+/// `ledger::group`), so that calls of one player from several processes wait for each
+/// other here instead of aborting each other. Released by the statement that ends the
+/// transaction ([`COMMIT_AND_UNLOCK`], [`abort`]) or by [`unlock_all`].
+pub async fn lock_players(client: &Client, keys: &[i64]) -> Result<(), DbError> {
+    let stmt = client.prepare_cached(LOCK_PLAYERS).await?;
+    client.query_one(&stmt, &[&keys]).await?;
+    Ok(())
+}
+
+const LOCK_PLAYERS: &str = "SELECT count(pg_advisory_lock(k)) FROM unnest($1::bigint[]) AS k";
+
+/// Ends a transaction and gives back the connection's player locks: one message.
+pub const COMMIT_AND_UNLOCK: &str = "COMMIT; SELECT pg_advisory_unlock_all()";
+
+/// Gives back every player lock the connection holds.
+pub async fn unlock_all(client: &Client) -> Result<(), DbError> {
+    client
+        .batch_execute("SELECT pg_advisory_unlock_all()")
+        .await?;
+    Ok(())
+}
+
 /// Starts the SERIALIZABLE transaction of a commit group and locks its players' rows
-/// in it, with their balances: one pipelined round trip. Every movement of a player
-/// takes this lock first, so movements of one player queue at the database (across
-/// processes too) instead of aborting each other.
+/// in it, with their balances, after taking the players' advisory locks of `keys`
+/// (sorted; empty when the connection already holds them): one pipelined round trip.
+/// The transaction's snapshot is taken by the row lock statement, after every wait.
 pub async fn begin_and_lock(
     client: &Client,
+    keys: &[i64],
     player_ids: &[&str],
 ) -> Result<std::collections::HashMap<String, crate::domain::Player>, DbError> {
-    let begin = client.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE");
-    let (_, players) = futures::try_join!(
-        async { begin.await.map_err(DbError::from) },
-        players::lock(client, player_ids)
+    // Prepared first: the requests below go out in this order when first polled, and a
+    // statement still to be prepared would let BEGIN and the row lock overtake it.
+    futures::try_join!(
+        client.prepare_cached(LOCK_PLAYERS),
+        client.prepare_cached(players::LOCK)
     )?;
+    let advisory = async {
+        match keys.is_empty() {
+            true => Ok(()),
+            false => lock_players(client, keys).await,
+        }
+    };
+    let begin = async {
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            .await
+            .map_err(DbError::from)
+    };
+    let (_, _, players) = futures::try_join!(advisory, begin, players::lock(client, player_ids))?;
     Ok(players)
 }
 
-/// Ends the open transaction without committing it.
+/// Ends the open transaction, if any, without committing it, and gives back the
+/// connection's player locks.
 pub async fn abort(client: &Client) -> Result<(), DbError> {
-    client.batch_execute("ROLLBACK").await?;
+    client
+        .batch_execute("ROLLBACK; SELECT pg_advisory_unlock_all()")
+        .await?;
     Ok(())
 }
 

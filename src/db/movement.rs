@@ -1,4 +1,5 @@
-//! Money movements: a call's shared-key reads as one statement, and the writes of a
+//! Money movements: a call's shared-key reads as one statement (the first a call
+//! makes: it also reads the player's ledger sequence that dates them all), and the writes of a
 //! commit group (the movements of several players committed together) as one
 //! statement. Statements, not rows, are what a money call pays for most at the
 //! database; see `ledger::group`.
@@ -26,6 +27,10 @@ pub struct Context {
     pub rolled_back: bool,
     /// Where the round's row is (its `ctid`), for closing it without an index scan.
     pub round_tid: Option<String>,
+    /// The player's ledger sequence when this was read (`None`: no such player). The
+    /// call's transaction checks it under the player's row lock: equal means nothing
+    /// of this player committed since, so everything read here is still current.
+    pub ledger_seq: Option<i64>,
 }
 
 const CONTEXT: &str = "\
@@ -35,8 +40,9 @@ SELECT i.fingerprint, i.outcome,
        $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t
            WHERE t.provider_id = $1 AND t.reference_transaction_id = $5 AND t.player_id = $6
              AND t.kind = 'rollback'),
-       r.ctid::text
+       r.ctid::text, p.ledger_seq
 FROM (VALUES (1)) AS one (x)
+LEFT JOIN players p ON p.player_id = $6
 LEFT JOIN idempotency_keys i ON i.provider_id = $1 AND i.transaction_id = $2
 LEFT JOIN sessions s ON s.session_id = $3
 LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4 AND r.player_id = $6";
@@ -106,6 +112,7 @@ pub async fn context(
         round,
         rolled_back: r.get(14),
         round_tid: r.get(15),
+        ledger_seq: r.get(16),
     })
 }
 
@@ -343,7 +350,7 @@ pub async fn write_and_commit(
         &c.seq,
     ];
     let write = client.query(&stmt, &params);
-    let commit = client.batch_execute("COMMIT");
+    let commit = client.batch_execute(super::COMMIT_AND_UNLOCK);
     let (_, rows, ()) = futures::try_join!(ensure, write, commit)?;
     let mut applied: HashMap<String, Vec<(String, i64)>> = HashMap::new();
     for r in &rows {

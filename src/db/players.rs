@@ -40,6 +40,11 @@ pub async fn get(client: &Client, player_id: &str) -> Result<Option<Player>, DbE
     collect(&client.query(&stmt, &[&player_id]).await?)
 }
 
+pub(super) const LOCK: &str =
+    "SELECT p.player_id, p.currency, p.status, b.category, b.amount, p.ledger_seq \
+     FROM players p LEFT JOIN balances b ON b.player_id = p.player_id \
+     WHERE p.player_id = ANY($1) ORDER BY p.player_id FOR UPDATE OF p";
+
 /// Reads players with their balances and locks their rows, in player id order (so
 /// that concurrent groups cannot deadlock), until the transaction ends: every money
 /// movement of a player takes this lock first.
@@ -47,13 +52,7 @@ pub async fn lock(
     client: &Client,
     player_ids: &[&str],
 ) -> Result<HashMap<String, Player>, DbError> {
-    let stmt = client
-        .prepare_cached(
-            "SELECT p.player_id, p.currency, p.status, b.category, b.amount, p.ledger_seq \
-             FROM players p LEFT JOIN balances b ON b.player_id = p.player_id \
-             WHERE p.player_id = ANY($1) ORDER BY p.player_id FOR UPDATE OF p",
-        )
-        .await?;
+    let stmt = client.prepare_cached(LOCK).await?;
     let rows = client.query(&stmt, &[&player_ids]).await?;
     let mut players = HashMap::new();
     for chunk in rows.chunk_by(|a, b| a.get::<_, &str>(0) == b.get::<_, &str>(0)) {

@@ -71,7 +71,8 @@ pub fn document_json() -> &'static str {
         (name = "provider", description = "Game providers: signed money calls (contract: \
             `shared/wallet-api.md`, Authentication). As this server checks it, `X-Signature` \
             is the lowercase hex HMAC-SHA256, with the provider's secret, of \
-            `\"<X-Timestamp>.<raw body>\"`. Timestamps more than 300 s away from the server \
+            `\"<X-Timestamp>.<request path>.<raw body>\"` (the path as sent, e.g. \
+            `/v1/wallet/bet`). Timestamps more than 300 s away from the server \
             clock are refused."),
         (name = "operator", description = "The casino's back office. `Authorization: Bearer \
             <token>`; role `viewer` reads, role `operator` reads and writes."),
@@ -112,7 +113,7 @@ impl Modify for SecuritySchemes {
             (
                 "provider_signature",
                 "X-Signature",
-                "Lowercase hex HMAC-SHA256(secret, \"<X-Timestamp>.<raw request body>\"), as \
+                "Lowercase hex HMAC-SHA256(secret, \"<X-Timestamp>.<request path>.<raw request body>\"), as \
                  this server checks it; the contract (`shared/wallet-api.md`, Authentication) \
                  specifies the signature.",
             ),

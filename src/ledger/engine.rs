@@ -36,11 +36,27 @@ use crate::domain::{Direction, ErrorCode, Outcome, Player, PlayerId, Receipt, Re
 /// idempotency keys) is read and written by every concurrent call. Reading those in
 /// the snapshot makes calls of *different* players abort each other (measured: dozens
 /// of exhausted retries in the randomized bank test). The shared-key reads do not need
-/// the snapshot: they happen while this process holds the player's turn
-/// ([`super::locks::PlayerLocks`]), so no other call of the player in this process can
-/// change them, and the unique keys on `(provider, transaction_id)` and rounds refuse
-/// any write that a concurrent call made first (the attempt is then retried). What the
-/// snapshot guards is the balance: its read, check and update are serializable.
+/// the snapshot; they need to be current when the call commits, and that is checked
+/// under the player's row lock, in any number of processes:
+///
+/// - the first read of every attempt ([`db::movement::context`]) also reads the
+///   player's ledger sequence, which every ledger row of the player bumps in the
+///   transaction that writes it ([`db::movement::write_and_commit`]). What a call's
+///   rule depends on — its rounds, tombstones, the bets a win or rollback finds — only
+///   changes by such a row. If the locked player's sequence is still the one read,
+///   nothing the reads saw has changed; if not, the attempt ends without writing
+///   ([`DbError::Stale`]) and is tried again;
+/// - the unique keys on `(provider, transaction_id)` and rounds refuse any write that a
+///   concurrent call made first (a recorded refusal writes no ledger row; a key of
+///   another player's call is such a write), and the attempt is then retried;
+/// - the balance is read, checked and updated inside the serializable transaction.
+///
+/// Waiting instead of aborting: inside this process, calls of one player take turns
+/// ([`super::locks::PlayerLocks`]); across processes, every commit group holds its
+/// players' advisory locks around its transaction ([`super::group`]), and an attempt
+/// tried again after a stale read takes its player's advisory lock before it reads and
+/// commits on that same connection, so it cannot go stale again. Neither is needed for
+/// correct money: the sequence check is.
 pub(super) trait MoneyCall: Send + Sync {
     fn player(&self) -> &PlayerId;
     /// The call's name in metrics and logs.
@@ -55,27 +71,66 @@ pub(super) trait MoneyCall: Send + Sync {
 /// What one attempt works with: a pooled connection for its reads, then a place in a
 /// commit group.
 pub(super) struct Attempt {
-    client: Object,
+    /// `None` once handed to [`Groups::alone`](super::group::Groups::alone).
+    client: Option<Object>,
     /// Whether the attempt must run in a group of its own.
     solo: bool,
+    /// Whether `client` holds the player's advisory lock: the attempt reads and commits
+    /// under it, on that connection (after a stale read, see [`Attempt::lock`]).
+    exclusive: bool,
 }
 
 impl Attempt {
     /// The connection for reads by shared keys, outside any transaction.
     pub(super) fn client(&self) -> &db::Client {
-        &self.client
+        self.client
+            .as_ref()
+            .expect("an attempt's connection is there until it locks")
     }
 
-    /// Gives the read connection back and waits for a commit group to lock the player.
+    /// Gives the read connection back and waits for a commit group to lock the player;
+    /// then checks that the player's ledger is still where `read_seq` (the sequence
+    /// read with the call's context) says: if a call of this player committed in
+    /// between, in this process or another, the reads are stale and the attempt ends
+    /// with [`DbError::Stale`] without writing (it is tried again under the player's
+    /// advisory lock, so that it cannot go stale twice).
     pub(super) async fn lock(
-        self,
+        mut self,
         wallet: &Wallet,
         player: &PlayerId,
+        read_seq: Option<i64>,
     ) -> Result<(Player, Member), LedgerError> {
-        drop(self.client);
-        let (locked, member) = wallet.inner.groups.join(player.as_str(), self.solo).await?;
+        let client = self.client.take().expect("an attempt locks once");
+        let groups = &wallet.inner.groups;
+        let (locked, member) = match self.exclusive {
+            true => groups.alone(client, player.as_str()).await?,
+            false => {
+                drop(client);
+                groups.join(player.as_str(), self.solo).await?
+            }
+        };
         let locked = locked.ok_or_else(super::queries::player_not_found)?;
+        if read_seq != Some(locked.ledger_seq) {
+            metrics::counter!("wallet_stale_reads_total").increment(1);
+            return Err(DbError::Stale.into());
+        }
         Ok((locked, member))
+    }
+}
+
+impl Drop for Attempt {
+    /// An exclusive attempt that ends before its transaction (a replay, a refusal that
+    /// is not recorded, an error) gives its player's lock back before its connection
+    /// returns to the pool; a connection that cannot is closed (the server then
+    /// releases the lock).
+    fn drop(&mut self) {
+        if let (true, Some(client)) = (self.exclusive, self.client.take()) {
+            tokio::spawn(async move {
+                if db::unlock_all(&client).await.is_err() {
+                    drop(Object::take(client));
+                }
+            });
+        }
     }
 }
 
@@ -135,18 +190,30 @@ impl Wallet {
         let mut retry: u32 = 0;
         let mut solo = false;
         let mut in_doubt: Option<DbError> = None;
+        let mut exclusive = false;
         loop {
-            let error = match self.client().await {
-                Ok(client) => match call.attempt(self, Attempt { client, solo }).await {
-                    Ok(answer) => return Ok(answer),
-                    Err(error) => error,
-                },
+            let error = match self
+                .attempt_client(call.player(), exclusive, deadline)
+                .await
+            {
+                Ok(client) => {
+                    let attempt = Attempt {
+                        client: Some(client),
+                        solo,
+                        exclusive,
+                    };
+                    match call.attempt(self, attempt).await {
+                        Ok(answer) => return Ok(answer),
+                        Err(error) => error,
+                    }
+                }
                 Err(error) => error,
             };
             let LedgerError::Db(e) = error else {
                 return Err(error);
             };
             let retryable = e.is_retryable()
+                || e.is_stale()
                 || e.is_unique_violation()
                 || e.is_shared_failure()
                 || e.is_in_doubt()
@@ -154,9 +221,14 @@ impl Wallet {
             if !retryable {
                 return Err(unless_in_doubt(in_doubt, e));
             }
-            let sleep_ms = {
-                let jitter = rand::thread_rng().gen_range(0..=backoff_ms);
-                (backoff_ms / 2).saturating_add(jitter / 2)
+            // A stale read is tried again at once: the next attempt waits for the
+            // player's lock at the database instead of sleeping.
+            let sleep_ms = match e.is_stale() && s.player_advisory_locks {
+                true => 0,
+                false => {
+                    let jitter = rand::thread_rng().gen_range(0..=backoff_ms);
+                    (backoff_ms / 2).saturating_add(jitter / 2)
+                }
             };
             let out_of_time = Instant::now()
                 .checked_add(Duration::from_millis(sleep_ms))
@@ -169,6 +241,7 @@ impl Wallet {
             // A failure shared with other calls may have been another member's, and a
             // commit in doubt must not be mixed with other calls' fates: try alone.
             solo |= e.is_shared_failure() || e.is_in_doubt();
+            exclusive |= e.is_stale() && s.player_advisory_locks;
             if e.is_in_doubt() {
                 tracing::warn!(kind = call.kind(), error = %e, "commit in doubt; looking again");
                 in_doubt = Some(e);
@@ -178,9 +251,41 @@ impl Wallet {
             retry = retry.saturating_add(1);
             metrics::counter!("wallet_serialization_retries_total", "kind" => call.kind())
                 .increment(1);
-            tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
-            backoff_ms = backoff_ms.saturating_mul(2).min(s.retry_backoff_max_ms);
+            if sleep_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
+                backoff_ms = backoff_ms.saturating_mul(2).min(s.retry_backoff_max_ms);
+            }
         }
+    }
+
+    /// A connection for one attempt; for an exclusive attempt, one that holds the
+    /// player's advisory lock (the wait for it is bounded by `lock_timeout`).
+    async fn attempt_client(
+        &self,
+        player: &PlayerId,
+        exclusive: bool,
+        deadline: Instant,
+    ) -> Result<Object, LedgerError> {
+        let client = self.client().await?;
+        if exclusive {
+            let keys = [db::player_lock_key(player.as_str())];
+            let locked = tokio::time::timeout_at(deadline, db::lock_players(&client, &keys)).await;
+            match locked {
+                Ok(Ok(())) => {}
+                // A failed statement holds no lock (a broken connection is not recycled).
+                Ok(Err(e)) => return Err(e.into()),
+                // An abandoned wait does not leave the connection fit for the pool: the
+                // lock may be granted after all.
+                Err(_) => {
+                    drop(Object::take(client));
+                    return Err(LedgerError::Db(DbError::Lost {
+                        why: "the call's deadline passed while it waited for its player's lock",
+                        in_doubt: false,
+                    }));
+                }
+            }
+        }
+        Ok(client)
     }
 
     /// A replay of what was recorded, with the balance the policy asks for.

@@ -10,6 +10,13 @@
 //! quiet a lane takes each call as it comes, so a lone call is not delayed; groups grow
 //! only while calls queue for a lane.
 //!
+//! Across processes: before its transaction, a lane takes the PostgreSQL advisory lock
+//! of each member's player (session-level, in key order, see [`db::lock_players`]) and
+//! gives them back with its COMMIT, so that calls of one player committed by several
+//! processes wait for each other instead of aborting each other's groups. A call that
+//! must read and commit under its player's lock ([`Groups::alone`]) takes the lock on
+//! its own connection before it reads and commits there, in a group of one.
+//!
 //! A group fails or commits as a whole. Its members then retry as they would alone: a
 //! conflict (40001/40P01) or a key taken meanwhile is retried as usual, and any other
 //! failure of a group of several is retried by each member alone, so one member's
@@ -29,7 +36,12 @@ use crate::domain::Player;
 /// The entrance to the commit lanes.
 pub struct Groups {
     queue: mpsc::Sender<Join>,
+    member_wait: Duration,
 }
+
+/// Whether lanes take their players' advisory locks.
+#[derive(Clone, Copy)]
+struct TakeLocks(bool);
 
 /// A call asking for its player's row to be locked in the next group.
 struct Join {
@@ -58,7 +70,15 @@ pub struct Member {
 impl Groups {
     /// Starts `lanes` commit lanes on `pool`. A lane waits at most `member_wait` for
     /// the members of its group to decide what to write.
-    pub fn start(pool: Pool, lanes: usize, group_max: usize, member_wait: Duration) -> Self {
+    /// With `advisory_locks`, lanes hold their players' advisory locks around each
+    /// transaction.
+    pub fn start(
+        pool: Pool,
+        lanes: usize,
+        group_max: usize,
+        member_wait: Duration,
+        advisory_locks: bool,
+    ) -> Self {
         let (queue, receiver) = mpsc::channel(lanes.saturating_mul(group_max).max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..lanes {
@@ -67,11 +87,12 @@ impl Groups {
                 queue: Arc::clone(&receiver),
                 group_max,
                 member_wait,
+                take_locks: TakeLocks(advisory_locks),
                 carry: None,
             };
             tokio::spawn(lane.run());
         }
-        Groups { queue }
+        Groups { queue, member_wait }
     }
 
     /// Waits for a group to lock `player_id`; `None` when there is no such player.
@@ -80,25 +101,56 @@ impl Groups {
         player_id: &str,
         solo: bool,
     ) -> Result<(Option<Player>, Member), DbError> {
-        let (locked, locked_rx) = oneshot::channel();
-        let (write, write_rx) = oneshot::channel();
-        self.queue
-            .send(Join {
-                player_id: player_id.to_owned(),
-                solo,
-                locked,
-                write: write_rx,
-            })
-            .await
-            .map_err(|_| DbError::Lost {
-                why: "the commit lanes have stopped",
-                in_doubt: false,
-            })?;
-        let player = locked_rx.await.map_err(|_| DbError::Lost {
+        let (join, locked, member) = Join::new(player_id, solo);
+        self.queue.send(join).await.map_err(|_| DbError::Lost {
+            why: "the commit lanes have stopped",
+            in_doubt: false,
+        })?;
+        Ok((locked.wait().await?, member))
+    }
+
+    /// Runs a group of one on `client`, a connection that already holds the player's
+    /// advisory lock; the group's end gives the lock back, and the connection to the
+    /// pool.
+    pub async fn alone(
+        &self,
+        client: Object,
+        player_id: &str,
+    ) -> Result<(Option<Player>, Member), DbError> {
+        let (join, locked, member) = Join::new(player_id, true);
+        tokio::spawn(commit(
+            client,
+            vec![join],
+            self.member_wait,
+            TakeLocks(false),
+        ));
+        Ok((locked.wait().await?, member))
+    }
+}
+
+/// The receiving end of a [`Join`]'s lock.
+struct Locked(oneshot::Receiver<Result<Option<Player>, DbError>>);
+
+impl Locked {
+    async fn wait(self) -> Result<Option<Player>, DbError> {
+        self.0.await.map_err(|_| DbError::Lost {
             why: "the commit group ended before locking",
             in_doubt: false,
-        })??;
-        Ok((player, Member { write }))
+        })?
+    }
+}
+
+impl Join {
+    fn new(player_id: &str, solo: bool) -> (Join, Locked, Member) {
+        let (locked, locked_rx) = oneshot::channel();
+        let (write, write_rx) = oneshot::channel();
+        let join = Join {
+            player_id: player_id.to_owned(),
+            solo,
+            locked,
+            write: write_rx,
+        };
+        (join, Locked(locked_rx), Member { write })
     }
 }
 
@@ -124,6 +176,7 @@ struct Lane {
     queue: Arc<Mutex<mpsc::Receiver<Join>>>,
     group_max: usize,
     member_wait: Duration,
+    take_locks: TakeLocks,
     /// A call taken from the queue that could not join the group just formed.
     carry: Option<Join>,
 }
@@ -133,7 +186,15 @@ impl Lane {
         while let Some(group) = self.next_group().await {
             #[allow(clippy::cast_precision_loss)] // a group holds at most a thousand calls
             metrics::histogram!("wallet_commit_group_size").record(group.len() as f64);
-            self.commit(group).await;
+            match db::acquire(&self.pool).await {
+                Ok(client) => commit(client, group, self.member_wait, self.take_locks).await,
+                Err(e) => {
+                    let error = shared(e, group.len(), false);
+                    for join in group {
+                        let _ = join.locked.send(Err(error()));
+                    }
+                }
+            }
         }
     }
 
@@ -160,92 +221,94 @@ impl Lane {
         }
         Some(group)
     }
+}
 
-    async fn commit(&self, group: Vec<Join>) {
-        let members = group.len();
-        let shared = |e: DbError, in_doubt: bool| {
-            let cause = Arc::new(e);
-            move || DbError::Group {
-                cause: Arc::clone(&cause),
-                members,
-                in_doubt,
-            }
-        };
-        let client = match db::acquire(&self.pool).await {
-            Ok(client) => client,
-            Err(e) => {
-                let error = shared(e, false);
-                for join in group {
-                    let _ = join.locked.send(Err(error()));
-                }
-                return;
-            }
-        };
-        let player_ids: Vec<&str> = group.iter().map(|j| j.player_id.as_str()).collect();
-        let mut players = match db::begin_and_lock(&client, &player_ids).await {
-            Ok(players) => players,
-            Err(e) => {
-                end(client).await;
-                let error = shared(e, false);
-                for join in group {
-                    let _ = join.locked.send(Err(error()));
-                }
-                return;
-            }
-        };
-        let mut waiting = Vec::with_capacity(members);
-        for join in group {
-            let player = players.remove(&join.player_id);
-            // A member that is gone has nothing to write; its receiver says so below.
-            let _ = join.locked.send(Ok(player));
-            waiting.push(join.write);
-        }
-        // Members decide in memory between the lock and the write; the wait is a
-        // safety net, not a schedule.
-        let now = tokio::time::Instant::now();
-        let deadline = now.checked_add(self.member_wait).unwrap_or(now);
-        let mut movements = Vec::with_capacity(members);
-        let mut done = Vec::with_capacity(members);
-        for write in waiting {
-            match tokio::time::timeout_at(deadline, write).await {
-                Ok(Ok(pending)) => {
-                    movements.push(pending.movement);
-                    done.push(pending.done);
-                }
-                // The member answered without writing (a replay, a refusal that is
-                // not recorded, an error).
-                Ok(Err(_)) => {}
-                Err(_) => {
-                    tracing::error!(members, "a commit group member did not decide in time");
-                    end(client).await;
-                    return; // the members' senders are dropped: each sees `Lost`
-                }
-            }
-        }
-        if movements.is_empty() {
+/// Runs one group's transaction on `client`: the players' advisory locks (unless the
+/// connection holds them already), BEGIN and the row locks, the members' decisions,
+/// then the write and COMMIT; every way out gives the advisory locks back.
+async fn commit(client: Object, group: Vec<Join>, member_wait: Duration, take_locks: TakeLocks) {
+    let members = group.len();
+    let fail = |e: DbError, in_doubt: bool| shared(e, members, in_doubt);
+    let player_ids: Vec<&str> = group.iter().map(|j| j.player_id.as_str()).collect();
+    let mut keys: Vec<i64> = match take_locks.0 {
+        true => player_ids.iter().map(|p| db::player_lock_key(p)).collect(),
+        false => Vec::new(),
+    };
+    keys.sort_unstable();
+    keys.dedup();
+    let mut players = match db::begin_and_lock(&client, &keys, &player_ids).await {
+        Ok(players) => players,
+        Err(e) => {
             end(client).await;
+            let error = fail(e, false);
+            for join in group {
+                let _ = join.locked.send(Err(error()));
+            }
             return;
         }
-        match db::movement::write_and_commit(&client, &movements).await {
-            Ok(mut applied) => {
-                for (movement, done) in movements.iter().zip(done) {
-                    let rows = applied
-                        .remove(movement.player_id.as_str())
-                        .unwrap_or_default();
-                    let _ = done.send(Ok(rows));
-                }
+    };
+    let mut waiting = Vec::with_capacity(members);
+    for join in group {
+        let player = players.remove(&join.player_id);
+        // A member that is gone has nothing to write; its receiver says so below.
+        let _ = join.locked.send(Ok(player));
+        waiting.push(join.write);
+    }
+    // Members decide in memory between the lock and the write; the wait is a
+    // safety net, not a schedule.
+    let now = tokio::time::Instant::now();
+    let deadline = now.checked_add(member_wait).unwrap_or(now);
+    let mut movements = Vec::with_capacity(members);
+    let mut done = Vec::with_capacity(members);
+    for write in waiting {
+        match tokio::time::timeout_at(deadline, write).await {
+            Ok(Ok(pending)) => {
+                movements.push(pending.movement);
+                done.push(pending.done);
             }
-            Err(e) => {
-                // Without an answer from the server (no SQLSTATE: the connection was
-                // lost) the COMMIT may have reached it and applied.
-                let in_doubt = e.sqlstate().is_none();
+            // The member answered without writing (a replay, a refusal that is
+            // not recorded, an error).
+            Ok(Err(_)) => {}
+            Err(_) => {
+                tracing::error!(members, "a commit group member did not decide in time");
                 end(client).await;
-                let error = shared(e, in_doubt);
-                for done in done {
-                    let _ = done.send(Err(error()));
-                }
+                return; // the members' senders are dropped: each sees `Lost`
             }
         }
+    }
+    if movements.is_empty() {
+        end(client).await;
+        return;
+    }
+    match db::movement::write_and_commit(&client, &movements).await {
+        Ok(mut applied) => {
+            for (movement, done) in movements.iter().zip(done) {
+                let rows = applied
+                    .remove(movement.player_id.as_str())
+                    .unwrap_or_default();
+                let _ = done.send(Ok(rows));
+            }
+        }
+        Err(e) => {
+            // Without an answer from the server (no SQLSTATE: the connection was
+            // lost) the COMMIT may have reached it and applied.
+            let in_doubt = e.sqlstate().is_none();
+            end(client).await;
+            let error = fail(e, in_doubt);
+            for done in done {
+                let _ = done.send(Err(error()));
+            }
+        }
+    }
+}
+
+/// A failure shared by the `members` calls of a group, once per member.
+fn shared(e: DbError, members: usize, in_doubt: bool) -> impl Fn() -> DbError {
+    let cause = Arc::new(e);
+    move || DbError::Group {
+        cause: Arc::clone(&cause),
+        members,
+        in_doubt,
     }
 }
 

@@ -90,6 +90,7 @@ impl Wallet {
                     ledger.commit_lanes,
                     ledger.commit_group_max,
                     Duration::from_millis(settings.database.statement_timeout_ms),
+                    ledger.player_advisory_locks,
                 ),
                 in_flight: Arc::new(Semaphore::new(ledger.money_calls_in_flight_max)),
             }),

@@ -21,5 +21,6 @@ mod players;
 mod pool;
 mod provider;
 mod reconciliation;
+mod replicas;
 mod sessions;
 mod smoke;

@@ -61,25 +61,24 @@ impl MoneyCall for WinCall {
         };
         let tombstone_of = cmd.bet.as_ref().filter(|_| needs_bet);
         let round_id = Some(&cmd.round).filter(|_| cmd.closes_round);
-        let (ctx, rows, session_bet) = try_join!(
-            db::movement::context(
-                client,
-                &cmd.key,
-                &cmd.player,
-                session_id,
-                round_id,
-                tombstone_of
-            ),
-            rows,
-            by_session,
-        )?;
+        // The context first: its ledger sequence dates the reads after it.
+        let ctx = db::movement::context(
+            client,
+            &cmd.key,
+            &cmd.player,
+            session_id,
+            round_id,
+            tombstone_of,
+        )
+        .await?;
         if let Some(recorded) = ctx.recorded {
             let balance = self.policy.replay_balance;
             return wallet
                 .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
                 .await;
         }
-        let (player, member) = attempt.lock(wallet, &cmd.player).await?;
+        let (rows, session_bet) = try_join!(rows, by_session)?;
+        let (player, member) = attempt.lock(wallet, &cmd.player, ctx.ledger_seq).await?;
         wallet.player_currency(&player)?;
         let context = WinContext {
             session: ctx.session.as_ref(),
@@ -101,9 +100,10 @@ fn is_missing(result: &Result<Answer, LedgerError>) -> bool {
 }
 
 impl Wallet {
-    /// Runs a win; while its bet cannot be found, waits for the player's next committed
-    /// bet and looks again, at most `correlation_attempts_max` times and until the
-    /// correlation window (or the call's deadline) ends.
+    /// Runs a win; while its bet cannot be found, looks again after each committed bet
+    /// of the player in this process (at most `correlation_attempts_max` times) and at
+    /// least every `correlation_poll_ms` (for a bet committed by another process),
+    /// until the correlation window (or the call's deadline) ends.
     pub(in crate::ledger) async fn correlated(
         &self,
         call: WinCall,
@@ -114,12 +114,12 @@ impl Wallet {
         let window = Instant::now()
             .checked_add(std::time::Duration::from_millis(s.correlation_wait_ms))
             .map_or(deadline, |end| end.min(deadline));
+        let poll = std::time::Duration::from_millis(s.correlation_poll_ms);
         let mut waited = false;
         let mut timed_out = false;
-        let mut runs: u32 = 0;
+        let mut signalled: u32 = 0;
         let result = loop {
-            runs = runs.saturating_add(1);
-            let last_run = timed_out || runs >= s.correlation_attempts_max;
+            let last_run = timed_out || signalled >= s.correlation_attempts_max;
             let Some(subscription) = self
                 .inner
                 .signals
@@ -134,7 +134,13 @@ impl Wallet {
                 break result;
             }
             waited = true;
-            timed_out = tokio::time::timeout_at(window, notified).await.is_err();
+            let wake = Instant::now()
+                .checked_add(poll)
+                .map_or(window, |at| at.min(window));
+            match tokio::time::timeout_at(wake, notified).await {
+                Ok(()) => signalled = signalled.saturating_add(1),
+                Err(_) => timed_out = Instant::now() >= window,
+            }
         };
         if waited {
             metrics::counter!("wallet_correlation_waits_total",

@@ -15,7 +15,8 @@
 //!   business refusals, in no fixed order between them.
 //! - A bet is *settled* when a `win` is linked to it, or when a `win` both names its round
 //!   and is linked into that round (the player's round "has received a win"). A win that
-//!   does only one of the two is an open point ([`notes::ROUND_OF_WIN`]).
+//!   does only one of the two is an open point ([`notes::WIN_NAMES_ROUND`],
+//!   [`notes::WIN_LINKED_INTO_ROUND`]).
 //! - The session fallback's "unsettled" bet is one that is neither settled in that sense
 //!   nor rolled back.
 //! - A win by round whose bets are all rolled back is 422 transaction_rolled_back (the
@@ -49,8 +50,17 @@ pub mod notes {
     pub const RB_OR_SESSION: &str =
         "a win by round whose round's bets are all rolled back also names a session: \
          transaction_rolled_back, or the session fallback";
+    /// Which round "has received a win" when a win is linked to a bet of another round
+    /// than the one it names (by bet id, or by the session fallback).
+    pub const WIN_NAMES_ROUND: &str =
+        "a bet's round is named by a win linked to a bet of another round: \
+         is the bet settled";
+    pub const WIN_LINKED_INTO_ROUND: &str =
+        "a bet's round holds the bet a win (naming another round) is linked to: \
+         is the bet settled";
     pub const ROUND_OF_WIN: &str =
-        "a win linked into a round other than the one it names: which round \"has received a win\"";
+        "a bet's round is named by one win linked elsewhere and holds the bet of another: \
+         is the bet settled";
     pub const SETTLED_AND_ROLLED_BACK: &str =
         "a second rollback of a bet whose round got a win after the first rollback";
     pub const ROLLBACK_OVER_LIMIT: &str =
@@ -505,8 +515,8 @@ enum Link {
 enum Settled {
     Yes,
     No,
-    /// Only under one of two readings (see [`notes::ROUND_OF_WIN`]).
-    Maybe,
+    /// Only under one of two readings: the open point.
+    Maybe(&'static str),
 }
 
 // ------------------------------------------------------------------ the rules
@@ -615,7 +625,7 @@ impl Model {
     /// in has received a `win` (promo and jackpot wins settle nothing).
     fn settled(&self, bet: usize) -> Settled {
         let b = &self.ledger[bet];
-        let mut maybe = false;
+        let (mut named, mut linked_into) = (false, false);
         for w in &self.ledger {
             if w.kind != Kind::Win(WinKind::Win) || w.ns != b.ns || w.player != b.player {
                 continue;
@@ -627,14 +637,16 @@ impl Model {
             let linked_into_the_round = w.bet.is_some_and(|j| self.ledger[j].round == b.round);
             match (names_the_round, linked_into_the_round) {
                 (true, true) => return Settled::Yes,
-                (true, false) | (false, true) => maybe = true,
+                (true, false) => named = true,
+                (false, true) => linked_into = true,
                 (false, false) => {}
             }
         }
-        if maybe {
-            Settled::Maybe
-        } else {
-            Settled::No
+        match (named, linked_into) {
+            (false, false) => Settled::No,
+            (true, false) => Settled::Maybe(notes::WIN_NAMES_ROUND),
+            (false, true) => Settled::Maybe(notes::WIN_LINKED_INTO_ROUND),
+            (true, true) => Settled::Maybe(notes::ROUND_OF_WIN),
         }
     }
 
@@ -905,6 +917,7 @@ impl Model {
     /// The latest unsettled (and not rolled back) bet of `session` in the win's game.
     fn by_session(&self, session: &str, c: &WinCall) -> Vec<(Link, &'static str)> {
         let mut links = vec![];
+        let mut note = "";
         for i in (0..self.ledger.len()).rev() {
             let e = &self.ledger[i];
             let candidate = e.kind == Kind::Bet
@@ -918,15 +931,22 @@ impl Model {
             }
             match self.settled(i) {
                 Settled::Yes => {}
-                Settled::Maybe => links.push((Link::Bet(i), notes::ROUND_OF_WIN)),
+                Settled::Maybe(open) => {
+                    note = if note.is_empty() {
+                        open
+                    } else {
+                        notes::ROUND_OF_WIN
+                    };
+                    links.push((Link::Bet(i), open));
+                }
                 Settled::No => {
                     links.push((Link::Bet(i), ""));
-                    return mark(links, notes::ROUND_OF_WIN);
+                    return mark(links, note);
                 }
             }
         }
         links.push((Link::Missing, ""));
-        mark(links, notes::ROUND_OF_WIN)
+        mark(links, note)
     }
 
     fn win(&self, c: &WinCall) -> Vec<Branch> {
@@ -1078,13 +1098,9 @@ impl Model {
         match settled {
             Settled::Yes => vec![refuse()],
             Settled::No => give_back(),
-            Settled::Maybe => {
-                let mut branches = vec![refuse().noted(notes::ROUND_OF_WIN)];
-                branches.extend(
-                    give_back()
-                        .into_iter()
-                        .map(|b| b.noted(notes::ROUND_OF_WIN)),
-                );
+            Settled::Maybe(open) => {
+                let mut branches = vec![refuse().noted(open)];
+                branches.extend(give_back().into_iter().map(|b| b.noted(open)));
                 branches
             }
         }
