@@ -293,12 +293,13 @@ through_lb() {
         printf 'global\n    maxconn 8192\n'
         printf 'defaults\n    mode http\n    option http-keep-alive\n'
         printf '    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\n'
+        printf '    retries 2\n    option redispatch\n'
         printf 'frontend wallet\n    bind 127.0.0.1:%s\n    default_backend replicas\n' "$lb_port"
         printf 'backend replicas\n    balance roundrobin\n'
         printf '    option httpchk GET /health/ready\n    http-check expect status 200\n'
         for port in "$@"; do
             i=$((i + 1))
-            printf '    server w%d 127.0.0.1:%s check inter 1s\n' "$i" "$port"
+            printf '    server w%d 127.0.0.1:%s check inter 500 fall 1 rise 2\n' "$i" "$port"
         done
     } >"$cfg"
     haproxy -f "$cfg" -db >"$out/haproxy-$name.log" 2>&1 &
@@ -307,6 +308,7 @@ through_lb() {
         curl -fs "http://127.0.0.1:$lb_port/health/ready" >/dev/null 2>&1 && break
         sleep 0.2
     done
+    [[ $name == rolling ]] && return 0
     local retries_before stale_before
     retries_before=$(counter wallet_serialization_retries_total "$@")
     stale_before=$(counter wallet_stale_reads_total "$@")
@@ -328,6 +330,30 @@ log "starting a second wallet serve on 127.0.0.1:$second_port (same database)"
 second_pid=$(start_wallet "$second_port" server-2)
 log "HAProxy in front of two processes"
 through_lb two "$http_port" "$second_port"
+
+# A rolling restart under load: the sustained load through HAProxy to both processes;
+# a third of the way in the second gets SIGTERM and comes back, two thirds in the first.
+log "rolling restart under load: sustained through HAProxy, each process restarted once"
+through_lb rolling "$http_port" "$second_port"
+target="http://127.0.0.1:$lb_port"
+loadgen lb-rolling --concurrency "$concurrency" --players "$players" --duration "$((3 * duration))" &
+load_pid=$!
+# restart PID PORT NAME: SIGTERM, wait for the exit (graceful: in-flight calls finish),
+# start again on the same port; prints the new pid.
+restart() {
+    kill -TERM "$1"
+    while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
+    start_wallet "$2" "$3"
+}
+sleep "$duration"
+second_pid=$(restart "$second_pid" "$second_port" server-2-restarted)
+sleep "$duration"
+server_pid=$(restart "$server_pid" "$http_port" server-restarted)
+wait "$load_pid" || true
+target=""
+kill -TERM "$haproxy_pid" 2>/dev/null || true
+wait "$haproxy_pid" 2>/dev/null || true
+haproxy_pid=""
 
 lb_row() {
     local what=$1 one two
@@ -352,4 +378,8 @@ for load in sustained burst hot; do
     lb_pair "$load: 5xx / money check" "$(j "lb-one-$load" .server_errors_5xx) / $(j "lb-one-$load" "$(money)")" "$(j "lb-two-$load" .server_errors_5xx) / $(j "lb-two-$load" "$(money)")"
 done
 lb_pair "retries / stale reads (all processes)" "$(cat "$out/lb-one.retries") / $(cat "$out/lb-one.stale")" "$(cat "$out/lb-two.retries") / $(cat "$out/lb-two.stale")"
+printf '\n'
+printf '| %-44s | %-36s |\n' "rolling restart (both processes, one by one)" "$(j lb-rolling "$bw | floor") bets+wins/s over $((3 * duration)) s"
+printf '| %-44s | %-36s |\n' "  calls resent after a failure / unresolved" "$(j lb-rolling .resent_calls) / $(j lb-rolling .unresolved_calls)"
+printf '| %-44s | %-36s |\n' "  5xx and transport errors seen / money check" "$(j lb-rolling .server_errors_5xx) + $(j lb-rolling .transport_errors) / $(j lb-rolling "$(money)")"
 printf '\n'

@@ -23,8 +23,17 @@ const CUT_AFTER_COMMIT: u8 = 1;
 /// Cut the connection instead of handing the COMMIT to the server.
 const CUT_BEFORE_COMMIT: u8 = 2;
 
-/// A simple-protocol `Query` message carrying `COMMIT`: 'Q', length 11, text, NUL.
-const COMMIT: &[u8] = b"Q\0\0\0\x0bCOMMIT\0";
+/// The simple-protocol `Query` message that commits a money call's transaction
+/// ([`wallet::db::COMMIT_AND_UNLOCK`]): 'Q', its length, the text, NUL.
+fn commit_message() -> Vec<u8> {
+    let text = wallet::db::COMMIT_AND_UNLOCK.as_bytes();
+    let length = u32::try_from(text.len() + 5).unwrap();
+    let mut message = vec![b'Q'];
+    message.extend_from_slice(&length.to_be_bytes());
+    message.extend_from_slice(text);
+    message.push(0);
+    message
+}
 
 struct Proxy {
     addr: SocketAddr,
@@ -82,13 +91,14 @@ async fn relay(client: TcpStream, upstream: SocketAddr, mode: Arc<AtomicU8>) {
             }
         }
     });
+    let commit = commit_message();
     let mut buf = vec![0; 64 * 1024];
     loop {
         let n = match client_read.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let commits = buf[..n].windows(COMMIT.len()).any(|w| w == COMMIT);
+        let commits = buf[..n].windows(commit.len()).any(|w| w == commit.as_slice());
         let action = if commits {
             mode.swap(PASS, Ordering::SeqCst)
         } else {

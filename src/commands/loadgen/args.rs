@@ -62,8 +62,9 @@ pub struct LoadgenArgs {
     /// When given, run the ledger reconciliation query on this database at the end.
     #[arg(long)]
     pub database_url: Option<String>,
-    /// Attempts per call when the wallet answers 503 retry_later or the connection fails.
-    #[arg(long, default_value_t = 5)]
+    /// Attempts per call (the same body each time) while it gets no answer or a 5xx,
+    /// backing off from 10 ms to 320 ms: the default rides out a replica's restart.
+    #[arg(long, default_value_t = 12)]
     pub client_tries: u32,
     /// Send ascending transaction and round ids (`<run>-b1`, `<run>-b2`, ...) instead of
     /// ids that start with a hash, as UUID-issuing providers do. Ascending ids put every

@@ -48,6 +48,13 @@ impl Outcome {
     pub fn ok(&self) -> bool {
         self.status == 200
     }
+
+    /// No answer, or a 5xx (`retry_later`, `outcome_unknown`, a balancer's 502/503):
+    /// the call is resent as it was, as a provider would, until it has a definitive
+    /// answer.
+    pub fn undecided(&self) -> bool {
+        self.status == 0 || self.status >= 500
+    }
 }
 
 /// Everything counted while the run goes.
@@ -59,6 +66,10 @@ pub struct Stats {
     pub replayed: u64,
     pub retry_later: u64,
     pub client_retries: u64,
+    /// Calls that saw a failure (no answer, or any 5xx) and were resent.
+    pub resent_calls: u64,
+    /// Calls still without a definitive answer after every try.
+    pub unresolved_calls: u64,
     pub server_errors: u64,
     pub transport_errors: u64,
 }
@@ -79,6 +90,8 @@ impl Stats {
             replayed: 0,
             retry_later: 0,
             client_retries: 0,
+            resent_calls: 0,
+            unresolved_calls: 0,
             server_errors: 0,
             transport_errors: 0,
         }
@@ -141,7 +154,11 @@ impl Client {
         };
         for attempt in 0..self.tries {
             if attempt > 0 {
-                self.stats.lock().unwrap().client_retries += 1;
+                {
+                    let mut s = self.stats.lock().unwrap();
+                    s.client_retries += 1;
+                    s.resent_calls += u64::from(attempt == 1);
+                }
                 tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
             }
             let timestamp = chrono::Utc::now().timestamp();
@@ -177,10 +194,12 @@ impl Client {
             let micros = u64::try_from(started.elapsed().as_micros().max(1)).unwrap_or(u64::MAX);
             self.record(kind, status, &code, replayed, micros);
             outcome = Outcome { status, code };
-            if !(status == 0 || status == 503) {
+            if !outcome.undecided() {
                 break;
             }
         }
+        let mut s = self.stats.lock().unwrap();
+        s.unresolved_calls += u64::from(outcome.undecided());
         outcome
     }
 

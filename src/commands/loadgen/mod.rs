@@ -105,6 +105,8 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<Report> {
         server_errors_5xx: stats.server_errors,
         retry_later: stats.retry_later,
         client_retries: stats.client_retries,
+        resent_calls: stats.resent_calls,
+        unresolved_calls: stats.unresolved_calls,
         transport_errors: stats.transport_errors,
         success_rate,
         server: after.minus(&before),

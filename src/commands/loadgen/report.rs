@@ -127,6 +127,10 @@ pub struct Report {
     pub server_errors_5xx: u64,
     pub retry_later: u64,
     pub client_retries: u64,
+    /// Calls that saw a failure and were resent; `unresolved_calls` of them (or of the
+    /// others) never got a definitive answer.
+    pub resent_calls: u64,
+    pub unresolved_calls: u64,
     pub transport_errors: u64,
     pub success_rate: f64,
     pub server: ServerCounters,
@@ -206,6 +210,10 @@ impl Report {
             self.retry_later,
             self.client_retries,
             self.transport_errors
+        );
+        println!(
+            "  calls resent after a failure {}, still unresolved {}",
+            self.resent_calls, self.unresolved_calls
         );
         println!(
             "  server: serialization retries {}, exhausted {}, correlation waits {}, pool acquire mean {:.3} ms",
