@@ -23,6 +23,8 @@
 #   BENCH_POOL [32] (wallet's pool_max_size: 16 left calls waiting ~20 ms for a connection)  BENCH_SEED [42]
 #   BENCH_OUT [mktemp]     BENCH_SKIP_BUILD [unset]
 #   BENCH_REPLICAS [1] (0 skips step 6)  BENCH_LB_PORT [18460]
+#   BENCH_REPLICA_LANES [1] (commit lanes of each of the two processes: together as many
+#   as the one process has, as the README advises for replicas)
 #
 # Everything started here (server, cluster) is stopped on exit, whatever the outcome.
 set -euo pipefail
@@ -83,11 +85,13 @@ if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
 fi
 wallet="${CARGO_TARGET_DIR:-target}/release/wallet"
 
-# start_wallet PORT NAME: `wallet serve` on 127.0.0.1:PORT (log: $out/NAME.log); waits
-# until it is ready and prints its pid.
+# start_wallet PORT NAME [LANES]: `wallet serve` on 127.0.0.1:PORT (log: $out/NAME.log)
+# with LANES commit lanes (default: the configured 2); waits until it is ready and prints
+# its pid.
 start_wallet() {
-    local port=$1 name=$2 pid
-    WALLET_CONFIG=config/development.toml \
+    local port=$1 name=$2 lanes=${3:-2} pid
+    WALLET__LEDGER__COMMIT_LANES="$lanes" \
+        WALLET_CONFIG=config/development.toml \
         WALLET__DATABASE__URL="$db_url" \
         WALLET__SERVER__LISTEN="127.0.0.1:$port" \
         WALLET__DATABASE__POOL_MAX_SIZE="$pool" \
@@ -326,8 +330,12 @@ through_lb() {
 
 log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}') in front of one process"
 through_lb one "$http_port"
-log "starting a second wallet serve on 127.0.0.1:$second_port (same database)"
-second_pid=$(start_wallet "$second_port" server-2)
+replica_lanes=${BENCH_REPLICA_LANES:-1}
+log "two wallet serve processes on the same database, $replica_lanes commit lane(s) each"
+kill -TERM "$server_pid"
+while kill -0 "$server_pid" 2>/dev/null; do sleep 0.1; done
+server_pid=$(start_wallet "$http_port" server-1 "$replica_lanes")
+second_pid=$(start_wallet "$second_port" server-2 "$replica_lanes")
 log "HAProxy in front of two processes"
 through_lb two "$http_port" "$second_port"
 
@@ -343,7 +351,7 @@ load_pid=$!
 restart() {
     kill -TERM "$1"
     while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
-    start_wallet "$2" "$3"
+    start_wallet "$2" "$3" "$replica_lanes"
 }
 sleep "$duration"
 second_pid=$(restart "$second_pid" "$second_port" server-2-restarted)
@@ -367,6 +375,7 @@ lb_pair() {
 money() { echo 'if .money_check.clean then "clean" else "FAILED" end'; }
 printf '\n| %-44s | %-16s | %-16s | %-8s |\n' "through HAProxy, same database" "one process" "two processes" "two/one"
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..10})"
+lb_pair "commit lanes" "2" "$replica_lanes + $replica_lanes"
 lb_row "sustained (bets+wins/s)" sustained "$bw | floor"
 lb_row "  latency p99 (us)" sustained ".latency.p99_us"
 lb_row "burst of 100 (calls/s)" burst ".calls_per_s | floor"

@@ -190,7 +190,10 @@ impl Wallet {
         let mut retry: u32 = 0;
         let mut solo = false;
         let mut in_doubt: Option<DbError> = None;
-        let mut exclusive = false;
+        // A player whose calls lately went stale (another process commits for it too)
+        // is read under its advisory lock from the first attempt.
+        let mut exclusive =
+            s.player_advisory_locks && self.inner.locks.contended(call.player().as_str());
         loop {
             let error = match self
                 .attempt_client(call.player(), exclusive, deadline)
@@ -241,6 +244,9 @@ impl Wallet {
             // A failure shared with other calls may have been another member's, and a
             // commit in doubt must not be mixed with other calls' fates: try alone.
             solo |= e.is_shared_failure() || e.is_in_doubt();
+            if e.is_stale() {
+                self.inner.locks.mark_contended(call.player().as_str());
+            }
             exclusive |= e.is_stale() && s.player_advisory_locks;
             if e.is_in_doubt() {
                 tracing::warn!(kind = call.kind(), error = %e, "commit in doubt; looking again");
