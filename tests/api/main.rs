@@ -21,6 +21,7 @@ mod players;
 mod pool;
 mod provider;
 mod reconciliation;
+mod replica_faults;
 mod replicas;
 mod sessions;
 mod smoke;
