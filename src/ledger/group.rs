@@ -290,9 +290,12 @@ async fn commit(client: Object, group: Vec<Join>, member_wait: Duration, take_lo
             }
         }
         Err(e) => {
-            // Without an answer from the server (no SQLSTATE: the connection was
-            // lost) the COMMIT may have reached it and applied.
-            let in_doubt = e.sqlstate().is_none();
+            // When the connection ended (lost, or closed by the server: an
+            // administrator's terminate, a shutdown, SQLSTATE classes 57 and 08) the
+            // COMMIT may have applied before it did: the error can belong to the lock
+            // release sent with it, or overtake its answer. Only an error the server
+            // answered on a live connection (a conflict, a key taken) proves it did not.
+            let in_doubt = e.is_unavailable();
             end(client).await;
             let error = fail(e, in_doubt);
             for done in done {

@@ -98,7 +98,9 @@ async fn relay(client: TcpStream, upstream: SocketAddr, mode: Arc<AtomicU8>) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let commits = buf[..n].windows(commit.len()).any(|w| w == commit.as_slice());
+        let commits = buf[..n]
+            .windows(commit.len())
+            .any(|w| w == commit.as_slice());
         let action = if commits {
             mode.swap(PASS, Ordering::SeqCst)
         } else {
