@@ -18,6 +18,7 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Credentials published in the API contract; refused in production.
 const DEMO_PROVIDER_SECRETS: [&str; 2] = ["demo-secret", "demo2-secret"];
+const DEMO_EVOLUTION_TOKENS: [&str; 2] = ["evolution-demo-token", "evolution-demo2-token"];
 const DEMO_OPERATOR_TOKENS: [&str; 2] = ["demo-operator-token", "demo-viewer-token"];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,18 +111,158 @@ pub struct LogSettings {
 #[derive(Clone, Deserialize)]
 pub struct ProviderSettings {
     pub id: String,
-    pub secret: String,
+    /// Which API the provider speaks (`../protocols.md` 0.1).
     #[serde(default)]
+    pub protocol: Protocol,
+    /// The HMAC secret of a `generic` provider; unused by the other protocols.
+    #[serde(default)]
+    pub secret: String,
+    /// `allowed_ips` is the name the protocols page uses for the same list.
+    #[serde(default, alias = "allowed_ips")]
     pub allowed_networks: Vec<IpNet>,
+    #[serde(default)]
+    pub hub88: Option<Hub88Settings>,
+    #[serde(default)]
+    pub evolution: Option<EvolutionSettings>,
 }
 
 impl std::fmt::Debug for ProviderSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderSettings")
             .field("id", &self.id)
+            .field("protocol", &self.protocol)
             .field("secret", &"<redacted>")
             .field("allowed_networks", &self.allowed_networks)
+            .field("hub88", &self.hub88)
+            .field("evolution", &self.evolution.as_ref().map(|_| "<redacted>"))
             .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// The wallet's own HMAC API under `/v1/wallet/*`.
+    #[default]
+    Generic,
+    /// Hub88's operator wallet API under `/hub88/{provider_id}/*`.
+    Hub88,
+    /// Evolution One Wallet under `/evolution/{provider_id}/*`.
+    Evolution,
+}
+
+/// Credentials and amounts of a `hub88` provider. A key is a PEM file's path, the PEM
+/// text itself (starting with `-----BEGIN`), or `env:NAME` for PEM text held in the
+/// environment variable NAME (secrets need not live in files).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hub88Settings {
+    /// Hub88's id for us; informational.
+    #[serde(default)]
+    pub operator_id: Option<i64>,
+    /// The provider's public key: verifies `X-Hub88-Signature` of requests.
+    pub verification_key: String,
+    /// Our private key: signs every answer.
+    pub signing_key: String,
+    /// Integer money units per currency unit (Hub88: 100000).
+    #[serde(default = "default_hub88_multiplier")]
+    pub amount_multiplier: u64,
+    /// Per-currency overrides, e.g. `BTC = 100000000`.
+    #[serde(default)]
+    pub amount_multipliers: BTreeMap<String, u64>,
+}
+
+fn default_hub88_multiplier() -> u64 {
+    100_000
+}
+
+impl Hub88Settings {
+    /// The multiplier of one currency.
+    pub fn multiplier(&self, currency: &str) -> u64 {
+        self.amount_multipliers
+            .get(currency)
+            .copied()
+            .unwrap_or(self.amount_multiplier)
+    }
+
+    pub fn load_verification_key(&self) -> Result<rsa::RsaPublicKey, String> {
+        keys::public(&self.verification_key)
+    }
+
+    pub fn load_signing_key(&self) -> Result<rsa::RsaPrivateKey, String> {
+        keys::private(&self.signing_key)
+    }
+}
+
+#[derive(Clone, Deserialize)]
+pub struct EvolutionSettings {
+    /// The `authToken` query parameter Evolution sends on every call.
+    pub auth_token: String,
+}
+
+/// Reading and checking the RSA keys of the Hub88 protocol (RSA only, 2048 bits or more;
+/// SPKI or PKCS#1 public keys, PKCS#8 or PKCS#1 private keys).
+pub mod keys {
+    use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+    use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
+    use rsa::traits::PublicKeyParts;
+    use rsa::{RsaPrivateKey, RsaPublicKey};
+    use sha2::{Digest, Sha256};
+
+    pub const BITS_MIN: usize = 2048;
+
+    /// SHA-256 of the DER (SPKI) public keys published with the demo key pairs
+    /// (`config/protocol-keys/`): production refuses any key whose public half is one.
+    pub const DEMO_FINGERPRINTS: [&str; 3] = [
+        "d793d34406066a92fd7d3125b5f2520b1fc4170e044e1022fa2e626c6c463e52",
+        "61f7ed11e7c15bc448e27cf04c9d40e67f41d3e2eac9ab61a3a91d5bbd9e777e",
+        "a78924a9fd82e358558924dbd035fe0510fa5b559a85924c86d41769fe4c745e",
+    ];
+
+    /// The PEM text a key setting names.
+    fn pem(source: &str) -> Result<String, String> {
+        if source.trim_start().starts_with("-----BEGIN") {
+            Ok(source.to_owned())
+        } else if let Some(var) = source.strip_prefix("env:") {
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+        } else {
+            std::fs::read_to_string(source).map_err(|e| format!("cannot read {source}: {e}"))
+        }
+    }
+
+    fn size_ok(bits: usize) -> Result<(), String> {
+        if bits < BITS_MIN {
+            return Err(format!("an RSA key of {bits} bits is below {BITS_MIN}"));
+        }
+        Ok(())
+    }
+
+    pub fn public(source: &str) -> Result<RsaPublicKey, String> {
+        let text = pem(source)?;
+        let key = RsaPublicKey::from_public_key_pem(&text)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(&text))
+            .map_err(|_| "not an RSA public key in SPKI or PKCS#1 PEM".to_owned())?;
+        size_ok(key.n().bits())?;
+        Ok(key)
+    }
+
+    pub fn private(source: &str) -> Result<RsaPrivateKey, String> {
+        let text = pem(source)?;
+        let key = RsaPrivateKey::from_pkcs8_pem(&text)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(&text))
+            .map_err(|_| "not an RSA private key in PKCS#8 or PKCS#1 PEM".to_owned())?;
+        size_ok(key.n().bits())?;
+        Ok(key)
+    }
+
+    /// Lowercase hex SHA-256 of the key's SPKI DER form.
+    pub fn fingerprint(key: &RsaPublicKey) -> String {
+        key.to_public_key_der()
+            .map(|der| hex::encode(Sha256::digest(der.as_bytes())))
+            .unwrap_or_default()
+    }
+
+    pub fn is_demo(key: &RsaPublicKey) -> bool {
+        DEMO_FINGERPRINTS.contains(&fingerprint(key).as_str())
     }
 }
 
@@ -328,6 +469,7 @@ impl Settings {
             );
         }
         let mut provider_ids = HashSet::new();
+        let mut protocol_problems = Vec::new();
         for p in &self.providers {
             check(
                 is_provider_id(&p.id),
@@ -340,10 +482,7 @@ impl Settings {
                 provider_ids.insert(p.id.clone()),
                 &format!("provider {} is listed twice", p.id),
             );
-            check(
-                p.secret.len() >= 8,
-                &format!("provider {} needs a secret of at least 8 characters", p.id),
-            );
+            protocol_problems.extend(provider_problems(p, self.env));
         }
         let mut tokens = HashSet::new();
         for t in &self.operator_tokens {
@@ -372,6 +511,7 @@ impl Settings {
                 "production mode refuses the demo operator tokens from the API contract",
             );
         }
+        problems.extend(protocol_problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -403,6 +543,71 @@ impl DatabaseSettings {
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
     }
+}
+
+/// What is wrong with one provider's protocol and credentials, each problem naming the
+/// provider and the key. Keys are read and checked here, so a bad key stops the start.
+fn provider_problems(p: &ProviderSettings, env: Environment) -> Vec<String> {
+    let mut problems = Vec::new();
+    let id = &p.id;
+    let production = env == Environment::Production;
+    match p.protocol {
+        Protocol::Generic => {
+            if p.secret.len() < 8 {
+                problems.push(format!(
+                    "provider {id} needs a secret of at least 8 characters"
+                ));
+            }
+        }
+        Protocol::Hub88 => match &p.hub88 {
+            None => problems.push(format!(
+                "provider {id} has protocol \"hub88\" and needs hub88.verification_key and hub88.signing_key"
+            )),
+            Some(h) => {
+                match h.load_verification_key() {
+                    Err(e) => problems.push(format!("provider {id}: hub88.verification_key: {e}")),
+                    Ok(key) if production && keys::is_demo(&key) => problems.push(format!(
+                        "provider {id}: production mode refuses the demo RSA key in hub88.verification_key"
+                    )),
+                    Ok(_) => {}
+                }
+                match h.load_signing_key() {
+                    Err(e) => problems.push(format!("provider {id}: hub88.signing_key: {e}")),
+                    Ok(key) if production && keys::is_demo(&key.to_public_key()) => {
+                        problems.push(format!(
+                            "provider {id}: production mode refuses the demo RSA key in hub88.signing_key"
+                        ))
+                    }
+                    Ok(_) => {}
+                }
+                let multipliers = std::iter::once(("hub88.amount_multiplier".to_owned(), h.amount_multiplier))
+                    .chain(h.amount_multipliers.iter().map(|(c, m)| (format!("hub88.amount_multipliers.{c}"), *m)));
+                for (key, m) in multipliers {
+                    if !(1..=1_000_000_000_000).contains(&m) {
+                        problems.push(format!("provider {id}: {key} must be between 1 and 10^12"));
+                    }
+                }
+            }
+        },
+        Protocol::Evolution => match &p.evolution {
+            None => problems.push(format!(
+                "provider {id} has protocol \"evolution\" and needs evolution.auth_token"
+            )),
+            Some(e) => {
+                if e.auth_token.len() < 16 {
+                    problems.push(format!(
+                        "provider {id}: evolution.auth_token must be at least 16 characters"
+                    ));
+                }
+                if production && DEMO_EVOLUTION_TOKENS.contains(&e.auth_token.as_str()) {
+                    problems.push(format!(
+                        "provider {id}: production mode refuses the demo evolution.auth_token"
+                    ));
+                }
+            }
+        },
+    }
+    problems
 }
 
 fn is_name(s: &str) -> bool {
@@ -454,6 +659,57 @@ mod tests {
             problems.iter().any(|p| p.contains("demo operator tokens")),
             "{problems:?}"
         );
+        // Each demo key and token of the protocol providers is named on its own.
+        for needle in [
+            "hub88-demo: production mode refuses the demo RSA key in hub88.verification_key",
+            "hub88-demo: production mode refuses the demo RSA key in hub88.signing_key",
+            "hub88-demo2: production mode refuses the demo RSA key in hub88.verification_key",
+            "evolution-demo: production mode refuses the demo evolution.auth_token",
+            "evolution-demo2: production mode refuses the demo evolution.auth_token",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.contains(needle)),
+                "{needle}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_protocol_key_stops_the_start_naming_the_key() {
+        let mut bad = settings(&[]);
+        let hub88 = bad
+            .providers
+            .iter_mut()
+            .find(|p| p.id == "hub88-demo")
+            .and_then(|p| p.hub88.as_mut())
+            .unwrap();
+        hub88.verification_key = "config/protocol-keys/missing.pem".into();
+        // A private key where a public one belongs, and the other way round.
+        hub88.signing_key = "config/protocol-keys/hub88-demo-provider-public.pem".into();
+        hub88.amount_multipliers.insert("EUR".into(), 0);
+        let problems = bad.validate().unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("provider hub88-demo: hub88.verification_key: cannot read"));
+        assert!(problems[1]
+            .starts_with("provider hub88-demo: hub88.signing_key: not an RSA private key"));
+        assert!(problems[2].contains("hub88.amount_multipliers.EUR"));
+    }
+
+    #[test]
+    fn the_demo_keys_have_the_published_fingerprints() {
+        let dev = settings(&[]);
+        let hub88 = dev.providers.iter().find(|p| p.id == "hub88-demo").unwrap();
+        let h = hub88.hub88.as_ref().unwrap();
+        assert_eq!(
+            keys::fingerprint(&h.load_verification_key().unwrap()),
+            keys::DEMO_FINGERPRINTS[0]
+        );
+        assert_eq!(
+            keys::fingerprint(&h.load_signing_key().unwrap().to_public_key()),
+            keys::DEMO_FINGERPRINTS[2]
+        );
+        assert_eq!(h.multiplier("EUR"), 100_000);
+        assert_eq!(h.multiplier("BTC"), 100_000_000);
     }
 
     #[test]

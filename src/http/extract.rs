@@ -1,6 +1,9 @@
 //! Extractors shared by the APIs: credentials from configuration, JSON bodies with
 //! contract errors, and operator bearer roles.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -9,8 +12,9 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+use super::hub88::auth::Hub88Keys;
 use super::AppState;
-use crate::config::{ProviderSettings, Role, Settings};
+use crate::config::{Protocol, ProviderSettings, Role, Settings};
 use crate::domain::ErrorCode;
 
 /// Credentials from configuration, ready for checking requests.
@@ -18,6 +22,8 @@ pub struct Auth {
     /// SHA-256 of each operator token and its role: lookups never compare the secret.
     tokens: Vec<([u8; 32], Role)>,
     providers: Vec<ProviderSettings>,
+    /// The loaded RSA keys of each `hub88` provider, by provider id.
+    hub88: HashMap<String, Arc<Hub88Keys>>,
 }
 
 impl Auth {
@@ -29,7 +35,28 @@ impl Auth {
                 .map(|t| (Sha256::digest(t.token.as_bytes()).into(), t.role))
                 .collect(),
             providers: settings.providers.clone(),
+            hub88: settings
+                .providers
+                .iter()
+                .filter_map(|p| {
+                    let h = p.hub88.as_ref().filter(|_| p.protocol == Protocol::Hub88)?;
+                    // Start-up validation has read these keys already; a key that went
+                    // bad since leaves the provider unable to verify anything.
+                    match Hub88Keys::load(h) {
+                        Ok(keys) => Some((p.id.clone(), Arc::new(keys))),
+                        Err(e) => {
+                            tracing::error!(provider.id = %p.id, error = %e, "hub88 keys unusable");
+                            None
+                        }
+                    }
+                })
+                .collect(),
         }
+    }
+
+    /// A `hub88` provider's keys.
+    pub fn hub88(&self, id: &str) -> Option<Arc<Hub88Keys>> {
+        self.hub88.get(id).cloned()
     }
 
     /// A configured provider by id.

@@ -4,8 +4,10 @@
 //! registered with their OpenAPI operations (`utoipa_axum`), so what the router serves
 //! and what `/openapi.json` lists are one list ([`api`]).
 
+mod adapter;
 pub mod error;
 pub mod extract;
+pub mod hub88;
 pub mod openapi;
 mod ops;
 pub mod v1;
@@ -51,6 +53,7 @@ pub struct AppState {
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let (routes, _) = api(|routes| bounded(routes, settings)).split_for_parts();
     routes
+        .merge(hub88::router())
         .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -111,6 +111,23 @@ fn fingerprint(fields: &[(&str, Option<&str>)]) -> Fingerprint {
     hash.finalize().to_vec()
 }
 
+/// Protocol fields that make two calls with one transaction id different calls beyond
+/// what the command means: e.g. the amount a Hub88 free bet reported, which the ledger
+/// records as a zero stake, and its `is_free` flag. The ledger never reads them.
+pub type WireFields<'a> = &'a [(&'a str, Option<&'a str>)];
+
+/// A command's fingerprint extended by its wire fields; with none it is the command's
+/// own, so the records of protocols without wire fields keep matching.
+pub fn with_wire(base: Fingerprint, wire: WireFields<'_>) -> Fingerprint {
+    if wire.is_empty() {
+        return base;
+    }
+    let hex = hex::encode(&base);
+    let mut fields = vec![("command", Some(hex.as_str()))];
+    fields.extend_from_slice(wire);
+    fingerprint(&fields)
+}
+
 impl BetCommand {
     pub fn fingerprint(&self) -> Fingerprint {
         fingerprint(&[
@@ -204,5 +221,21 @@ mod tests {
         assert_eq!(written, bet(1250, 2).stake.canonical());
         assert_ne!(bet(1250, 2).fingerprint(), bet(1251, 2).fingerprint());
         assert_eq!(bet(1250, 2).fingerprint(), bet(1250, 2).fingerprint());
+    }
+
+    #[test]
+    fn wire_fields_tell_calls_apart_and_none_change_nothing() {
+        let base = bet(0, 2).fingerprint();
+        assert_eq!(with_wire(base.clone(), &[]), base);
+        let free = with_wire(
+            base.clone(),
+            &[("is_free", Some("true")), ("amount", Some("5"))],
+        );
+        let other = with_wire(
+            base.clone(),
+            &[("is_free", Some("true")), ("amount", Some("6"))],
+        );
+        assert_ne!(free, base);
+        assert_ne!(free, other);
     }
 }

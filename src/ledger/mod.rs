@@ -37,6 +37,7 @@ use calls::win::WinCall;
 
 pub use command::{
     BetCommand, CashCommand, CashDirection, Money, RollbackCommand, SessionRef, WinCommand,
+    WireFields,
 };
 pub use error::LedgerError;
 pub use policy::Policy;
@@ -146,7 +147,17 @@ impl Wallet {
     }
 
     pub async fn bet(&self, cmd: BetCommand, policy: Policy) -> Result<Answer, LedgerError> {
-        let fingerprint = cmd.fingerprint();
+        self.bet_with(cmd, policy, &[]).await
+    }
+
+    /// A bet whose duplicates are also told apart by protocol fields ([`WireFields`]).
+    pub async fn bet_with(
+        &self,
+        cmd: BetCommand,
+        policy: Policy,
+        wire: WireFields<'_>,
+    ) -> Result<Answer, LedgerError> {
+        let fingerprint = command::with_wire(cmd.fingerprint(), wire);
         let call = BetCall {
             cmd,
             fingerprint,
@@ -156,7 +167,17 @@ impl Wallet {
     }
 
     pub async fn win(&self, cmd: WinCommand, policy: Policy) -> Result<Answer, LedgerError> {
-        let fingerprint = cmd.fingerprint();
+        self.win_with(cmd, policy, &[]).await
+    }
+
+    /// A win whose duplicates are also told apart by protocol fields ([`WireFields`]).
+    pub async fn win_with(
+        &self,
+        cmd: WinCommand,
+        policy: Policy,
+        wire: WireFields<'_>,
+    ) -> Result<Answer, LedgerError> {
+        let fingerprint = command::with_wire(cmd.fingerprint(), wire);
         let call = WinCall {
             cmd,
             fingerprint,
@@ -170,7 +191,18 @@ impl Wallet {
         cmd: RollbackCommand,
         policy: Policy,
     ) -> Result<Answer, LedgerError> {
-        let fingerprint = cmd.fingerprint();
+        self.rollback_with(cmd, policy, &[]).await
+    }
+
+    /// A rollback whose duplicates are also told apart by protocol fields
+    /// ([`WireFields`]).
+    pub async fn rollback_with(
+        &self,
+        cmd: RollbackCommand,
+        policy: Policy,
+        wire: WireFields<'_>,
+    ) -> Result<Answer, LedgerError> {
+        let fingerprint = command::with_wire(cmd.fingerprint(), wire);
         let call = RollbackCall {
             cmd,
             fingerprint,

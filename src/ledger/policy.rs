@@ -43,4 +43,23 @@ impl Policy {
         settled_rollback: SettledRollback::Refuse,
         replay_balance: ReplayBalance::Recorded,
     };
+
+    /// Hub88's operator wallet API (`../protocols.md` 1): unknown rollbacks leave a
+    /// tombstone (Caleta wants `RS_OK`), a rollback of a paid bet is refused by the
+    /// ledger (the adapter answers `RS_OK` with nothing moved, 1.10), and a duplicate
+    /// answers the first answer's balance (1.9).
+    pub const HUB88: Policy = Policy {
+        unknown_rollback: UnknownRollback::Tombstone,
+        settled_rollback: SettledRollback::Refuse,
+        replay_balance: ReplayBalance::Recorded,
+    };
+
+    /// Evolution One Wallet (`../protocols.md` 2): a cancel of an unknown debit leaves a
+    /// tombstone, a cancel after the credit is refused, and a duplicate answers with the
+    /// current balance (`BET_ALREADY_EXIST` "with the current balance", 2.5).
+    pub const EVOLUTION: Policy = Policy {
+        unknown_rollback: UnknownRollback::Tombstone,
+        settled_rollback: SettledRollback::Refuse,
+        replay_balance: ReplayBalance::Current,
+    };
 }

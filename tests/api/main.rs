@@ -9,6 +9,7 @@ mod concurrency;
 mod exact_money;
 mod faults;
 mod helpers;
+mod hub88;
 mod ledger_rules;
 mod legacy_records;
 mod limits;
