@@ -1,4 +1,5 @@
-//! HTTP: one folder per protocol (`v1/`), the operations endpoints, the error
+//! HTTP: one folder per protocol (`v1/`, `hub88/`, `evolution/`, the last two over
+//! [`adapter`]), the operations endpoints, the error
 //! envelope, shared extractors, the OpenAPI document, and the router's layers: request
 //! ids, one span per request, one log line per request, panics, limits. Routes are
 //! registered with their OpenAPI operations (`utoipa_axum`), so what the router serves
@@ -6,6 +7,7 @@
 
 mod adapter;
 pub mod error;
+pub mod evolution;
 pub mod extract;
 pub mod hub88;
 pub mod openapi;
@@ -54,6 +56,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let (routes, _) = api(|routes| bounded(routes, settings)).split_for_parts();
     routes
         .merge(hub88::router())
+        .merge(evolution::router())
         .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

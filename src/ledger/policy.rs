@@ -29,11 +29,22 @@ pub enum ReplayBalance {
     Current,
 }
 
+/// Whether a bet's session must have been opened for the bet's game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionGame {
+    /// The session is bound to its game: a bet in another game is `session_invalid`.
+    Bound,
+    /// The session spans games (an Evolution player moves between tables inside one
+    /// session); each bet records its own game.
+    Any,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     pub unknown_rollback: UnknownRollback,
     pub settled_rollback: SettledRollback,
     pub replay_balance: ReplayBalance,
+    pub session_game: SessionGame,
 }
 
 impl Policy {
@@ -42,6 +53,7 @@ impl Policy {
         unknown_rollback: UnknownRollback::Tombstone,
         settled_rollback: SettledRollback::Refuse,
         replay_balance: ReplayBalance::Recorded,
+        session_game: SessionGame::Bound,
     };
 
     /// Hub88's operator wallet API (`../protocols.md` 1): unknown rollbacks leave a
@@ -52,14 +64,17 @@ impl Policy {
         unknown_rollback: UnknownRollback::Tombstone,
         settled_rollback: SettledRollback::Refuse,
         replay_balance: ReplayBalance::Recorded,
+        session_game: SessionGame::Bound,
     };
 
     /// Evolution One Wallet (`../protocols.md` 2): a cancel of an unknown debit leaves a
     /// tombstone, a cancel after the credit is refused, and a duplicate answers with the
-    /// current balance (`BET_ALREADY_EXIST` "with the current balance", 2.5).
+    /// current balance (`BET_ALREADY_EXIST` "with the current balance", 2.5), and a sid
+    /// is not bound to a table (0.2).
     pub const EVOLUTION: Policy = Policy {
         unknown_rollback: UnknownRollback::Tombstone,
         settled_rollback: SettledRollback::Refuse,
         replay_balance: ReplayBalance::Current,
+        session_game: SessionGame::Any,
     };
 }

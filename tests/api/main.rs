@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cash;
 mod concurrency;
+mod evolution;
 mod exact_money;
 mod faults;
 mod helpers;

@@ -48,7 +48,7 @@ impl MoneyCall for BetCall {
             round: ctx.round.as_ref(),
             tombstone: ctx.rolled_back,
         };
-        let decision = decide(context, &player, cmd, wallet.categories());
+        let decision = decide(context, &player, cmd, wallet.categories(), &self.policy);
         let answer = finish(member, &cmd.key, &self.fingerprint, &player, decision).await?;
         if matches!(answer.outcome, Outcome::Applied(_)) {
             wallet.inner.signals.bet_committed(cmd.player.as_str());

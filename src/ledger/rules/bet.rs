@@ -7,6 +7,7 @@ use crate::domain::{
     TransactionKind,
 };
 use crate::ledger::command::BetCommand;
+use crate::ledger::policy::{Policy, SessionGame};
 use crate::ledger::LedgerError;
 
 /// What a bet read before its transaction.
@@ -32,10 +33,15 @@ pub fn decide(
     player: &Player,
     cmd: &BetCommand,
     categories: &Categories,
+    policy: &Policy,
 ) -> Decision {
+    let game_ok = |s: &Session| match policy.session_game {
+        SessionGame::Bound => s.game_id == cmd.game,
+        SessionGame::Any => true,
+    };
     let session_ok = ctx
         .session
-        .is_some_and(|s| s.belongs_to(&cmd.key.provider, &cmd.player) && s.game_id == cmd.game);
+        .is_some_and(|s| s.belongs_to(&cmd.key.provider, &cmd.player) && game_ok(s));
     if !session_ok {
         return Decision::Fail(session_invalid());
     }
@@ -97,7 +103,7 @@ mod tests {
     }
 
     fn run(ctx: BetContext<'_>, player: &Player, cmd: &BetCommand) -> Result<Plan, String> {
-        match decide(ctx, player, cmd, &categories()) {
+        match decide(ctx, player, cmd, &categories(), &Policy::V1) {
             Decision::Apply(plan) => Ok(plan),
             Decision::Refuse(reason) => Err(reason.as_str().to_owned()),
             Decision::Fail(e) => Err(e.code().as_str().to_owned()),
@@ -150,6 +156,28 @@ mod tests {
             run(later, &player, &cmd).unwrap().movement.round,
             RoundChange::None
         ));
+    }
+
+    #[test]
+    fn a_session_spanning_games_takes_bets_in_any_game_when_the_policy_says_so() {
+        let mut lobby = session(true);
+        lobby.game_id = GameId::parse("lobby").unwrap();
+        let ctx = BetContext {
+            session: Some(&lobby),
+            round: None,
+            tombstone: false,
+        };
+        let player = player(100, 0);
+        let cmd = command(10, &lobby);
+        let any = Policy {
+            session_game: SessionGame::Any,
+            ..Policy::V1
+        };
+        assert!(matches!(
+            decide(ctx, &player, &cmd, &categories(), &any),
+            Decision::Apply(_)
+        ));
+        assert_eq!(run(ctx, &player, &cmd).unwrap_err(), "session_invalid");
     }
 
     #[test]

@@ -1,0 +1,696 @@
+//! The Evolution One Wallet adapter (`../shared/protocols.md` 2) from the outside: the
+//! `authToken`, the processing order, every status of its table, derived ids and
+//! duplicates, cancels, amounts, concurrency, and one money core shared with v1.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{Reply, TestApp};
+use crate::provider::{assert_ok, id};
+
+const TOKEN: &str = "evolution-demo-token";
+
+struct Evo<'a> {
+    app: &'a TestApp,
+    provider: &'static str,
+    token: &'static str,
+}
+
+impl<'a> Evo<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Evo {
+            app,
+            provider: "evolution-demo",
+            token: TOKEN,
+        }
+    }
+
+    async fn raw(&self, path: &str, query: &str, body: Vec<u8>) -> Reply {
+        let response = self
+            .app
+            .http
+            .post(format!(
+                "{}/evolution/{}/{path}{query}",
+                self.app.base, self.provider
+            ))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("the wallet answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            bytes,
+        }
+    }
+
+    async fn call(&self, path: &str, body: Value) -> Reply {
+        let query = format!("?authToken={}", self.token);
+        let reply = self
+            .raw(path, &query, serde_json::to_vec(&body).unwrap())
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        assert_eq!(reply.body["uuid"], body["uuid"]);
+        reply
+    }
+}
+
+fn status(reply: &Reply) -> &str {
+    reply.body["status"].as_str().unwrap_or("")
+}
+
+#[track_caller]
+fn assert_status(reply: &Reply, expected: &str) {
+    assert_eq!(status(reply), expected, "{:?}", reply.body);
+}
+
+/// The balance exactly as written (`990.00`), not just its value.
+#[track_caller]
+fn assert_balance(reply: &Reply, expected: &str) {
+    let text = String::from_utf8(reply.bytes.to_vec()).unwrap();
+    assert!(text.contains(&format!("\"balance\":{expected},")), "{text}");
+}
+
+struct Seat {
+    player: String,
+    sid: String,
+    currency: &'static str,
+}
+
+async fn seat(app: &TestApp, currency: &'static str, cash: &str) -> Seat {
+    let player = app.player(currency).await;
+    if cash != "0" {
+        app.deposit(&player, cash, "cash").await;
+    }
+    let sid = app.session(&player, "evolution-demo", "lobby").await;
+    Seat {
+        player,
+        sid,
+        currency,
+    }
+}
+
+impl Seat {
+    fn check(&self) -> Value {
+        json!({"sid": self.sid, "userId": self.player, "channel": {"type": "P"}, "uuid": id("u")})
+    }
+
+    fn balance(&self) -> Value {
+        json!({"sid": self.sid, "userId": self.player, "currency": self.currency, "game": null, "uuid": id("u")})
+    }
+
+    fn money(&self, tx: &str, ref_id: &str, amount: &str) -> Value {
+        let body = format!(
+            r#"{{"sid":"{}","userId":"{}","currency":"{}",
+            "game":{{"id":"rnd-7kfw","type":"blackjack","details":{{"table":{{"id":"bj-table-01","vid":"bj-v-01"}}}}}},
+            "transaction":{{"id":"{tx}","refId":"{ref_id}","amount":{amount}}},"uuid":"{}"}}"#,
+            self.sid,
+            self.player,
+            self.currency,
+            id("u")
+        );
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn promo(&self, promo_id: &str, kind: &str, amount: &str) -> Value {
+        let body = format!(
+            r#"{{"sid":"{}","userId":"{}","currency":"{}","game":null,
+            "promoTransaction":{{"type":"{kind}","id":"{promo_id}","amount":{amount}}},"uuid":"{}"}}"#,
+            self.sid,
+            self.player,
+            self.currency,
+            id("u")
+        );
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+/// `body` with `extra`'s fields set (a `null` removes one).
+fn with(mut body: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            body.as_object_mut().unwrap().remove(k);
+        } else {
+            body[k] = v.clone();
+        }
+    }
+    body
+}
+
+async fn total(app: &TestApp, player: &str) -> String {
+    app.balance(player).await["total"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Posts text exactly as written (numbers serde_json would rewrite).
+async fn text(evo: &Evo<'_>, path: &str, body: String) -> Reply {
+    evo.raw(
+        path,
+        &format!("?authToken={}", evo.token),
+        body.into_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_example_exchange_of_section_2_6() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "1000.00").await;
+    let check = s.check();
+    let reply = evo.call("check", check.clone()).await;
+    assert_eq!(
+        reply.body,
+        json!({"status": "OK", "sid": s.sid, "uuid": check["uuid"]})
+    );
+    let reply = evo.call("balance", s.balance()).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "1000.00");
+    assert!(String::from_utf8_lossy(&reply.bytes).contains("\"bonus\":0.00"));
+    let reply = evo
+        .call("debit", s.money("tx-9Aot", "ref-1459", "10.000000"))
+        .await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "990.00");
+    let reply = evo
+        .call("credit", s.money("tx-K4FO", "ref-1459", "25.000000"))
+        .await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "1015.00");
+    let reply = evo
+        .call("cancel", s.money("tx-9Aot", "ref-1459", "10.000000"))
+        .await;
+    assert_status(&reply, "BET_ALREADY_SETTLED");
+    assert_balance(&reply, "1015.00");
+    let reply = evo
+        .call(
+            "promo_payout",
+            s.promo("promo-77", "JackpotWin", "5.000000"),
+        )
+        .await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "1020.00");
+    let reply = evo
+        .raw(
+            "debit",
+            "?authToken=wrong",
+            serde_json::to_vec(&s.money("tx-2", "ref-2", "1")).unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_status(&reply, "INVALID_TOKEN_ID");
+    assert_eq!(reply.body["balance"], json!(0));
+    assert_eq!(reply.body["bonus"], json!(0));
+    // The movements under their derived ids, with the provider that made them.
+    let bet = format!("debit:{}:ref-1459", s.player);
+    let item = app
+        .viewer(&format!("/v1/providers/evolution-demo/transactions/{bet}"))
+        .await;
+    assert_eq!(item.status, StatusCode::OK, "{:?}", item.body);
+    assert_eq!(item.body["kind"], "bet");
+    assert_eq!(item.body["amount"], "10.00");
+    assert_eq!(item.body["round_id"], "rnd-7kfw:ref-1459");
+    assert_eq!(item.body["game_id"], "bj-table-01");
+    assert_eq!(item.body["provider_id"], "evolution-demo");
+    let jackpot = format!("promo:{}:promo-77", s.player);
+    let item = app
+        .viewer(&format!(
+            "/v1/providers/evolution-demo/transactions/{jackpot}"
+        ))
+        .await;
+    assert_eq!(item.body["win_kind"], "jackpot");
+    assert_eq!(total(&app, &s.player).await, "1020.00");
+}
+
+#[tokio::test]
+async fn the_auth_token_routing_and_the_contracts_refusals() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let body = serde_json::to_vec(&s.money("tx-1", "ref-1", "1.00")).unwrap();
+    for query in [
+        "",
+        "?authToken=",
+        "?authToken=evolution-demo2-token",
+        "?authtoken=evolution-demo-token",
+    ] {
+        let reply = evo.raw("debit", query, body.clone()).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_status(&reply, "INVALID_TOKEN_ID");
+    }
+    // The token is checked before the body.
+    let reply = evo.raw("debit", "", b"not json".to_vec()).await;
+    assert_status(&reply, "INVALID_TOKEN_ID");
+    assert_eq!(total(&app, &s.player).await, "10.00");
+    for provider in ["nobody", "demo", "hub88-demo"] {
+        let reply = app
+            .bearer(
+                None,
+                Method::POST,
+                &format!("/evolution/{provider}/balance?authToken={TOKEN}"),
+                Some(s.balance()),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{provider}");
+        assert_eq!(reply.code(), "not_found");
+    }
+    let reply = app
+        .bearer(None, Method::GET, "/evolution/evolution-demo/balance", None)
+        .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    let reply = app
+        .provider_as(
+            "evolution-demo",
+            "",
+            "balance",
+            json!({"player_id": s.player}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    // The first success of all, now with the right token.
+    assert_status(
+        &evo.call("debit", s.money("tx-1", "ref-1", "1.00")).await,
+        "OK",
+    );
+    assert_eq!(total(&app, &s.player).await, "9.00");
+}
+
+#[tokio::test]
+async fn bad_parameters_unknown_users_and_sids_in_the_protocols_order() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let other = seat(&app, "EUR", "10.00").await;
+    let demo2_sid = app.session(&s.player, "evolution-demo2", "lobby").await;
+    let debit = || s.money(&id("tx"), &id("ref"), "1.00");
+    let cases = [
+        (json!({"sid": null}), "INVALID_PARAMETER", false),
+        (json!({"userId": 7}), "INVALID_PARAMETER", false),
+        (json!({"currency": null}), "INVALID_PARAMETER", false),
+        (
+            json!({"transaction": {"id": "t", "refId": "r"}}),
+            "INVALID_PARAMETER",
+            false,
+        ),
+        (
+            json!({"transaction": {"id": "t", "refId": "r", "amount": "1.00"}}),
+            "INVALID_PARAMETER",
+            false,
+        ),
+        (
+            json!({"transaction": {"id": "t", "refId": "r", "amount": -1}}),
+            "INVALID_PARAMETER",
+            false,
+        ),
+        (json!({"game": {"id": "g"}}), "INVALID_PARAMETER", false),
+        (json!({"userId": "nobody"}), "INVALID_PARAMETER", false),
+        (json!({"sid": "not-a-sid"}), "INVALID_SID", true),
+        (json!({"sid": other.sid}), "INVALID_SID", true),
+        (json!({"sid": demo2_sid}), "INVALID_SID", true),
+        (json!({"currency": "USD"}), "INVALID_PARAMETER", true),
+        (json!({"currency": "schmeckles"}), "INVALID_PARAMETER", true),
+        // The sid before the currency; the user before the sid.
+        (
+            json!({"sid": other.sid, "currency": "USD"}),
+            "INVALID_SID",
+            true,
+        ),
+        (
+            json!({"userId": "nobody", "sid": "x"}),
+            "INVALID_PARAMETER",
+            false,
+        ),
+    ];
+    for (change, expected, knows_player) in cases {
+        let reply = evo.call("debit", with(debit(), change.clone())).await;
+        assert_status(&reply, expected);
+        // Balances: 0 before the player is resolved, the player's from the sid on.
+        if knows_player {
+            assert_balance(&reply, "10.00");
+        } else {
+            assert_eq!(reply.body["balance"], json!(0), "{change}");
+        }
+    }
+    // More decimals than EUR has: refused, not rounded.
+    let body = serde_json::to_string(&debit())
+        .unwrap()
+        .replace("\"amount\":1.0", "\"amount\":1.556179");
+    let reply = text(&evo, "debit", body).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    let reply = evo
+        .call("check", with(s.check(), json!({"sid": other.sid})))
+        .await;
+    assert_status(&reply, "INVALID_SID");
+    let reply = evo
+        .call("balance", with(s.balance(), json!({"userId": "nobody"})))
+        .await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    let reply = text(&evo, "balance", "[1]".into()).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
+async fn funds_blocks_and_expired_sids_get_their_statuses() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let reply = evo.call("debit", s.money("tx-1", "ref-big", "10.01")).await;
+    assert_status(&reply, "INSUFFICIENT_FUNDS");
+    assert_balance(&reply, "10.00");
+    assert_status(
+        &evo.call("debit", s.money("tx-2", "ref-a", "2.00")).await,
+        "OK",
+    );
+    assert_status(
+        &evo.call("debit", s.money("tx-3", "ref-b", "2.00")).await,
+        "OK",
+    );
+    app.operator(
+        Method::PATCH,
+        &format!("/v1/players/{}", s.player),
+        Some(json!({"status": "blocked"})),
+    )
+    .await;
+    assert_status(&evo.call("check", s.check()).await, "ACCOUNT_LOCKED");
+    assert_status(&evo.call("balance", s.balance()).await, "OK");
+    let reply = evo.call("debit", s.money("tx-4", "ref-c", "1.00")).await;
+    assert_status(&reply, "ACCOUNT_LOCKED");
+    assert_balance(&reply, "6.00");
+    // Settlements of a blocked player apply.
+    let reply = evo.call("credit", s.money("tx-5", "ref-a", "3.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "9.00");
+    app.operator(
+        Method::PATCH,
+        &format!("/v1/players/{}", s.player),
+        Some(json!({"status": "active"})),
+    )
+    .await;
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{}", s.sid), None)
+        .await;
+    assert!(reply.status.is_success());
+    for path in ["check", "balance"] {
+        let body = if path == "check" {
+            s.check()
+        } else {
+            s.balance()
+        };
+        assert_status(&evo.call(path, body).await, "INVALID_SID");
+    }
+    assert_status(
+        &evo.call("debit", s.money("tx-6", "ref-d", "1.00")).await,
+        "INVALID_SID",
+    );
+    // Settlements on an expired sid apply (a craps bet settled hours later).
+    let reply = evo.call("cancel", s.money("tx-3", "ref-b", "2.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "11.00");
+    let reply = evo
+        .call(
+            "promo_payout",
+            s.promo("p-1", "FreeRoundPlayableSpent", "1"),
+        )
+        .await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "12.00");
+    // Expired and blocked: the expiry is checked first.
+    app.operator(
+        Method::PATCH,
+        &format!("/v1/players/{}", s.player),
+        Some(json!({"status": "blocked"})),
+    )
+    .await;
+    assert_status(
+        &evo.call("debit", s.money("tx-7", "ref-e", "1.00")).await,
+        "INVALID_SID",
+    );
+    assert_eq!(total(&app, &s.player).await, "12.00");
+}
+
+#[tokio::test]
+async fn duplicates_answer_the_specific_codes_and_move_money_once() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    assert_status(
+        &evo.call("debit", s.money("tx-1", "ref-1", "10.00")).await,
+        "OK",
+    );
+    assert_status(
+        &evo.call("debit", s.money("tx-2", "ref-2", "5.00")).await,
+        "OK",
+    );
+    // Same refId, same content, another transaction id: already there, current balance.
+    let reply = evo
+        .call("debit", s.money("tx-1b", "ref-1", "10.000000"))
+        .await;
+    assert_status(&reply, "BET_ALREADY_EXIST");
+    assert_balance(&reply, "85.00");
+    assert_eq!(reply.headers["idempotent-replayed"], "true");
+    let reply = evo.call("debit", s.money("tx-1", "ref-1", "11.00")).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert_status(
+        &evo.call("credit", s.money("tx-3", "ref-1", "20.00")).await,
+        "OK",
+    );
+    for (tx, amount) in [("tx-3", "20.00"), ("tx-4", "30.00")] {
+        let reply = evo.call("credit", s.money(tx, "ref-1", amount)).await;
+        assert_status(&reply, "BET_ALREADY_SETTLED");
+        assert_balance(&reply, "105.00");
+    }
+    assert_status(
+        &evo.call(
+            "promo_payout",
+            s.promo("p-1", "RealTimeMonetaryReward", "1.00"),
+        )
+        .await,
+        "OK",
+    );
+    for amount in ["1.00", "2.00"] {
+        let reply = evo
+            .call(
+                "promo_payout",
+                s.promo("p-1", "RealTimeMonetaryReward", amount),
+            )
+            .await;
+        assert_status(&reply, "BET_ALREADY_SETTLED");
+    }
+    // A refusal is replayed as the same refusal.
+    let reply = evo.call("debit", s.money("tx-5", "ref-5", "500.00")).await;
+    assert_status(&reply, "INSUFFICIENT_FUNDS");
+    assert_status(
+        &evo.call("debit", s.money("tx-5", "ref-5", "500.00")).await,
+        "INSUFFICIENT_FUNDS",
+    );
+    // Another player's refId is another bet.
+    let other = seat(&app, "EUR", "100.00").await;
+    assert_status(
+        &evo.call("debit", other.money("tx-1", "ref-1", "10.00"))
+            .await,
+        "OK",
+    );
+    assert_eq!(total(&app, &s.player).await, "106.00");
+    assert_eq!(total(&app, &other.player).await, "90.00");
+}
+
+#[tokio::test]
+async fn cancels_before_the_debit_after_the_credit_and_twice() {
+    let app = TestApp::spawn_with(|settings| settings.ledger.correlation_wait_ms = 200).await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    // Before the debit: remembered, and the late debit is refused.
+    let reply = evo.call("cancel", s.money("tx-1", "ref-1", "10.00")).await;
+    assert_status(&reply, "BET_DOES_NOT_EXIST");
+    assert_balance(&reply, "100.00");
+    assert_status(
+        &evo.call("cancel", s.money("tx-1", "ref-1", "10.00")).await,
+        "BET_DOES_NOT_EXIST",
+    );
+    let reply = evo.call("debit", s.money("tx-1", "ref-1", "10.00")).await;
+    assert_status(&reply, "FINAL_ERROR_ACTION_FAILED");
+    assert_status(
+        &evo.call("credit", s.money("tx-2", "ref-1", "10.00")).await,
+        "BET_ALREADY_SETTLED",
+    );
+    // Twice, the second with another transaction id.
+    assert_status(
+        &evo.call("debit", s.money("tx-3", "ref-3", "10.00")).await,
+        "OK",
+    );
+    let reply = evo.call("cancel", s.money("tx-3", "ref-3", "10.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "100.00");
+    assert_status(
+        &evo.call("cancel", s.money("tx-3x", "ref-3", "10.00")).await,
+        "BET_ALREADY_SETTLED",
+    );
+    assert_status(
+        &evo.call("credit", s.money("tx-4", "ref-3", "50.00")).await,
+        "BET_ALREADY_SETTLED",
+    );
+    // Other bets of the same game round stay; a credit of zero is a loss.
+    assert_status(
+        &evo.call("debit", s.money("tx-5", "ref-5", "10.00")).await,
+        "OK",
+    );
+    assert_status(
+        &evo.call("debit", s.money("tx-6", "ref-6", "10.00")).await,
+        "OK",
+    );
+    assert_status(
+        &evo.call("cancel", s.money("tx-5", "ref-5", "10.00")).await,
+        "OK",
+    );
+    let reply = evo.call("credit", s.money("tx-7", "ref-6", "0")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "90.00");
+    // After the credit: nothing moves.
+    let reply = evo.call("cancel", s.money("tx-6", "ref-6", "10.00")).await;
+    assert_status(&reply, "BET_ALREADY_SETTLED");
+    assert_balance(&reply, "90.00");
+    // A credit without its debit: not found, not recorded, fine once the debit exists.
+    let reply = evo.call("credit", s.money("tx-8", "ref-8", "5.00")).await;
+    assert_status(&reply, "BET_DOES_NOT_EXIST");
+    assert_status(
+        &evo.call("debit", s.money("tx-9", "ref-8", "5.00")).await,
+        "OK",
+    );
+    assert_status(
+        &evo.call("credit", s.money("tx-8", "ref-8", "5.00")).await,
+        "OK",
+    );
+    assert_eq!(total(&app, &s.player).await, "90.00");
+}
+
+#[tokio::test]
+async fn amounts_are_exact_at_each_currencys_scale() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let jpy = seat(&app, "JPY", "1000").await;
+    let reply = evo.call("balance", jpy.balance()).await;
+    assert_balance(&reply, "1000");
+    let reply = evo.call("debit", jpy.money("t-1", "r-1", "1.000000")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "999");
+    assert_status(
+        &evo.call("debit", jpy.money("t-2", "r-2", "1.5")).await,
+        "INVALID_PARAMETER",
+    );
+    let usdt = seat(&app, "USDT", "1").await;
+    let reply = evo
+        .call("debit", usdt.money("t-1", "r-1", "0.000001"))
+        .await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "0.999999");
+    assert_status(
+        &evo.call("debit", usdt.money("t-2", "r-2", "0.0000001"))
+            .await,
+        "INVALID_PARAMETER",
+    );
+    let eur = seat(&app, "EUR", "10000000000000.00").await;
+    let reply = evo.call("debit", eur.money("t-1", "r-1", "1e1")).await;
+    assert_balance(&reply, "9999999999990.00");
+    // The ledger's largest amount, and one cent more.
+    assert_status(
+        &evo.call("debit", eur.money("t-2", "r-2", "10000000000000.01"))
+            .await,
+        "INVALID_PARAMETER",
+    );
+    assert_status(
+        &evo.call("debit", eur.money("t-3", "r-3", "9999999999990.00"))
+            .await,
+        "OK",
+    );
+    assert_eq!(total(&app, &eur.player).await, "0.00");
+}
+
+#[tokio::test]
+async fn of_100_simultaneous_debits_with_funds_for_37_exactly_37_succeed() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "37.00").await;
+    let calls = (0..100).map(|_| {
+        let body = s.money(&id("tx"), &id("ref"), "1.00");
+        let evo = &evo;
+        async move { evo.call("debit", body).await }
+    });
+    let replies = futures::future::join_all(calls).await;
+    let ok = replies.iter().filter(|r| status(r) == "OK").count();
+    let poor = replies
+        .iter()
+        .filter(|r| status(r) == "INSUFFICIENT_FUNDS")
+        .count();
+    assert_eq!((ok, poor), (37, 63));
+    assert_eq!(total(&app, &s.player).await, "0.00");
+    assert!(app.discrepancies().await.is_empty());
+}
+
+#[tokio::test]
+async fn fifty_concurrent_copies_of_one_debit_are_applied_once() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let body = s.money("tx-1", "ref-1", "15.00");
+    let replies = futures::future::join_all((0..50).map(|_| evo.call("debit", body.clone()))).await;
+    let ok = replies.iter().filter(|r| status(r) == "OK").count();
+    let again = replies
+        .iter()
+        .filter(|r| status(r) == "BET_ALREADY_EXIST")
+        .count();
+    assert_eq!((ok, again), (1, 49));
+    assert_eq!(total(&app, &s.player).await, "85.00");
+    assert!(app.discrepancies().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_evolution_debit_and_a_v1_bet_share_one_balance() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "20.00").await;
+    let v1_sid = app.session(&s.player, "demo", "slots").await;
+    let reply = app
+        .provider(
+            "bet",
+            json!({"transaction_id": id("v1"), "player_id": s.player, "session_id": v1_sid,
+                "round_id": "r-1", "game_id": "slots", "amount": "15.00", "currency": "EUR"}),
+        )
+        .await;
+    assert_ok(&reply);
+    let reply = evo.call("debit", s.money("tx-1", "ref-1", "6.00")).await;
+    assert_status(&reply, "INSUFFICIENT_FUNDS");
+    assert_balance(&reply, "5.00");
+    assert_status(
+        &evo.call("debit", s.money("tx-2", "ref-2", "5.00")).await,
+        "OK",
+    );
+    let page = app
+        .viewer(&format!("/v1/players/{}/transactions", s.player))
+        .await;
+    let ids: Vec<(&str, &str)> = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["transaction_id"].as_str().unwrap(),
+                i["provider_id"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let derived = format!("debit:{}:ref-2", s.player);
+    assert!(
+        ids.contains(&(derived.as_str(), "evolution-demo")),
+        "{ids:?}"
+    );
+    assert_eq!(total(&app, &s.player).await, "0.00");
+}
