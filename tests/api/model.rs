@@ -236,10 +236,10 @@ impl<'a> Run<'a> {
                 "INSERT INTO transactions \
                  SELECT (jsonb_populate_record(t, jsonb_build_object( \
                     'id', $3::uuid, 'transaction_id', $2::text, 'amount', $4::bigint, \
-                    'split', jsonb_build_object($5::text, \
-                        CASE jsonb_typeof(t.split -> $5::text) \
-                            WHEN 'string' THEN to_jsonb($4::bigint::text) \
-                            ELSE to_jsonb($4::bigint) END)))).* \
+                    'split', jsonb_build_object($5::text, to_jsonb($4::bigint)), \
+                    'balance_after', jsonb_set(t.balance_after, ARRAY[$5::text], \
+                        to_jsonb((t.balance_after ->> $5::text)::bigint + $4::bigint)), \
+                    'seq', t.seq + 1))).* \
                  FROM transactions t WHERE t.transaction_id = $1 AND t.player_id = $6",
                 &[
                     &template,
@@ -256,6 +256,14 @@ impl<'a> Run<'a> {
             inserted, 1,
             "the template deposit {template} is in the ledger"
         );
+        // The template is the player's last row: the copy follows it in the player's
+        // ledger sequence, as `wallet check-ledger`'s balance chain requires.
+        t.execute(
+            "UPDATE players SET ledger_seq = ledger_seq + 1 WHERE player_id = $1",
+            &[&player],
+        )
+        .await
+        .map_err(|e| format!("seeding a balance near 2^62: {e}"))?;
         let updated = t
             .execute(
                 "UPDATE balances SET amount = amount + $3 WHERE player_id = $1 AND category = $2",
@@ -562,11 +570,23 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// The ledger reconciles, and lists exactly the accepted money calls.
+    /// The ledger reconciles, keeps every money rule `wallet check-ledger` checks, and
+    /// lists exactly the accepted money calls.
     async fn finish(&mut self) -> Result<(), String> {
         let discrepancies = self.app.discrepancies().await;
         if !discrepancies.is_empty() {
             return Err(self.fail(&format!("the ledger does not reconcile: {discrepancies:?}")));
+        }
+        let pool = wallet::db::single_connection_pool(&self.app.database_url)
+            .map_err(|e| self.fail(&format!("connect for the rule checks: {e}")))?;
+        let client = wallet::db::acquire(&pool)
+            .await
+            .map_err(|e| self.fail(&format!("connect for the rule checks: {e}")))?;
+        let violations = wallet::db::health::rule_violations(&client)
+            .await
+            .map_err(|e| self.fail(&format!("the rule checks failed: {e}")))?;
+        if !violations.is_empty() {
+            return Err(self.fail(&format!("the ledger breaks money rules: {violations:?}")));
         }
         let players: Vec<String> = self.model.players.keys().cloned().collect();
         for player in players {
