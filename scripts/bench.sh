@@ -10,7 +10,8 @@
 #    balance row guarded by `balance >= amount`, insert one ledger row), --max-tries;
 # 4. `wallet loadgen`: sustained at the same concurrency and player count, the seed's
 #    burst (waves of 100 simultaneous rounds), and a hot player (waves of 100 simultaneous
-#    rounds on one player) next to pgbench on one row;
+#    rounds on one player) next to pgbench on one row; then the sustained load again
+#    through the Hub88 and the Evolution adapters (`--protocol hub88|evolution`);
 # 5. a table of the results; JSON reports, pgbench logs and pg_stat_statements of the
 #    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX);
 # 6. the same three loads through HAProxy (round robin; installed with apt when
@@ -221,8 +222,21 @@ loadgen() {
     ((status == 0)) || log "loadgen $name exited with $status (money check failed?)"
 }
 
+# cpu_ms PID: the user + system CPU time a process has used so far, in ms.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+# measured NAME ARGS...: loadgen NAME ARGS..., and the CPU time the wallet process spent
+# meanwhile in $out/NAME.cpu_ms (its set-up and read-back operator calls included, the
+# same for every protocol).
+measured() {
+    local name=$1 before
+    shift
+    before=$(cpu_ms "$server_pid")
+    loadgen "$name" "$@"
+    echo "$(($(cpu_ms "$server_pid") - before))" >"$out/$name.cpu_ms"
+}
+
 pg_psql "$pg_port" -d wallet -c "SELECT pg_stat_statements_reset()" >/dev/null
-loadgen sustained --concurrency "$concurrency" --players "$players" --duration "$duration"
+measured sustained --concurrency "$concurrency" --players "$players" --duration "$duration"
 pg_psql "$pg_port" -d wallet -P pager=off -c "
     SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
            round(mean_exec_time::numeric, 3) AS mean_ms,
@@ -233,12 +247,21 @@ pg_psql "$pg_port" -d wallet -P pager=off -c "
      ORDER BY total_exec_time DESC LIMIT 25" >"$out/pg_stat_statements.txt"
 loadgen burst --burst 100 --players "$players" --duration "$duration"
 loadgen hot --burst 100 --hot-players 1 --duration "$duration"
+# The same sustained load through each protocol adapter (../shared/protocols.md): Hub88
+# signs every request body with the demo provider key, the wallet verifies it and signs
+# its answer (RSA-2048 both ways, on this machine's cores); Evolution sends its authToken.
+for protocol in hub88 evolution; do
+    measured "sustained-$protocol" --protocol "$protocol" --concurrency "$concurrency" \
+        --players "$players" --duration "$duration"
+done
 
 # --- the table -------------------------------------------------------------------------
 j() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo "n/a"; }
 ms() { awk -v us="$1" 'BEGIN { if (us == "n/a") print "n/a"; else printf "%.1f", us / 1000 }'; }
 pct() { awk -v x="$1" 'BEGIN { if (x == "n/a") print "n/a"; else printf "%.2f%%", 100 * x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+# cpu_per_call NAME: the wallet's CPU ms per money call (every attempt) of a measured run.
+cpu_per_call() { ratio "$(cat "$out/$1.cpu_ms" 2>/dev/null || echo 0)" "$(j "$1" .calls)"; }
 
 bw='(.ops_per_s.bet + .ops_per_s.win)'
 sus_rate=$(j sustained "$bw | floor")
@@ -256,6 +279,7 @@ row "  ratio wallet / pgbench" "$(ratio "$sus_rate" "$pg_tps")"
 row "  latency p50 / p99 / p99.9 (ms)" "$(ms "$(j sustained .latency.p50_us)") / $(ms "$(j sustained .latency.p99_us)") / $(ms "$(j sustained .latency.p999_us)")"
 row "  5xx / retry_later / server serialization retries" "$(j sustained .server_errors_5xx) / $(j sustained .retry_later) / $(j sustained .server.serialization_retries)"
 row "  correlation / money check" "$(pct "$(j sustained .correlation.accuracy)") / $(j sustained 'if .money_check.clean then "clean" else "FAILED" end')"
+row "  wallet CPU per money call (ms; set-up and read-back in)" "$(cpu_per_call sustained)"
 row "  mean wait for a pooled connection (ms)" "$(j sustained 'if .server.db_acquire_count > 0 then (1000 * .server.db_acquire_seconds_sum / .server.db_acquire_count * 10 | floor) / 10 else "n/a" end')"
 row "burst: waves of 100 simultaneous rounds, $players players" "$(j burst '.calls_per_s | floor') calls/s"
 row "  avg / p99 latency (ms)" "$(ms "$(j burst .latency.mean_us)") / $(ms "$(j burst .latency.p99_us)")"
@@ -266,6 +290,17 @@ row "  pgbench bet script, 100 clients, 1 row (tps)" "${pg_hot_tps%.*}"
 row "  ratio wallet / pgbench (one row)" "$(ratio "$hot_rate" "$pg_hot_tps")"
 row "  avg / p99 latency (ms)" "$(ms "$(j hot .latency.mean_us)") / $(ms "$(j hot .latency.p99_us)")"
 row "  5xx / retry_later / money check" "$(j hot .server_errors_5xx) / $(j hot .retry_later) / $(j hot 'if .money_check.clean then "clean" else "FAILED" end')"
+# adapter_row PROTOCOL: its sustained load next to v1's (ratio of bets+wins/s), p50/p99,
+# the wallet's CPU per call, undecided answers and the money check; Hub88 adds the
+# simulator's own time to sign a body (client CPU on the same cores).
+adapter_row() {
+    local name="sustained-$1" rate signing=""
+    rate=$(j "$name" "$bw | floor")
+    [[ $1 == hub88 ]] && signing=", client signs in $(ms "$(j "$name" .client_signing_mean_us)") ms"
+    row "$1 sustained, same load, through /$1/$(j "$name" .provider_id)" "$rate bets+wins/s = $(ratio "$rate" "$sus_rate") × v1; p50 / p99 $(ms "$(j "$name" .latency.p50_us)") / $(ms "$(j "$name" .latency.p99_us)") ms; wallet CPU $(cpu_per_call "$name") ms/call$signing; undecided $(j "$name" .server_errors_5xx); money $(j "$name" 'if .money_check.clean then "clean" else "FAILED" end')"
+}
+adapter_row hub88
+adapter_row evolution
 printf '\n'
 log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 

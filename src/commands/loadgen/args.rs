@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use super::wire::Protocol;
+
 /// Options of the provider simulator. Also the library entry point's input: tests build it
 /// with `LoadgenArgs::parse_from(["loadgen", "--url", ...])`.
 #[derive(Debug, Clone, Parser)]
@@ -52,10 +54,27 @@ pub struct LoadgenArgs {
     /// Operator bearer token used to create, fund and read back players.
     #[arg(long, default_value = "demo-operator-token")]
     pub operator_token: String,
-    #[arg(long, default_value = "demo")]
-    pub provider_id: String,
+    /// The API the simulated provider speaks: the wallet's own signed v1 API, or the
+    /// Hub88 or Evolution One Wallet adapter. The rounds, loads and money check are the
+    /// same for all three.
+    #[arg(long, value_enum, default_value_t = Protocol::V1)]
+    pub protocol: Protocol,
+    /// The provider's id [default: the development configuration's provider of the
+    /// protocol: demo, hub88-demo, evolution-demo].
+    #[arg(long)]
+    pub provider_id: Option<String>,
+    /// v1: the provider's HMAC secret.
     #[arg(long, default_value = "demo-secret")]
     pub provider_secret: String,
+    /// Hub88: the provider's RSA private key (PEM) that signs every request body.
+    #[arg(
+        long,
+        default_value = "tests/api/protocol-keys/hub88-demo-provider-private.pem"
+    )]
+    pub hub88_key: String,
+    /// Evolution: the `authToken` sent as query parameter.
+    #[arg(long, default_value = "evolution-demo-token")]
+    pub evolution_token: String,
     /// Currency of the simulated players (2 decimals assumed).
     #[arg(long, default_value = "EUR")]
     pub currency: String,
@@ -78,6 +97,12 @@ pub struct LoadgenArgs {
 }
 
 impl LoadgenArgs {
+    pub fn provider(&self) -> &str {
+        self.provider_id
+            .as_deref()
+            .unwrap_or(self.protocol.default_provider())
+    }
+
     pub fn duration_limit(&self) -> Option<Duration> {
         self.duration.map(Duration::from_secs_f64)
     }

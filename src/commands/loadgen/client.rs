@@ -1,5 +1,6 @@
-//! The simulator's HTTP side: signed provider calls, operator calls, and the per-call
-//! statistics (latency histograms, status counts, retries).
+//! The simulator's HTTP side: provider calls (written and read by the protocol's
+//! [`Dialect`]), operator calls, and the per-call statistics (latency histograms, status
+//! counts, retries), the same for every protocol.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -8,61 +9,18 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
-use crate::signing::sign;
-
-/// The kind of a money call, for per-kind statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    Bet,
-    Win,
-    Rollback,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Bet => "bet",
-            Kind::Win => "win",
-            Kind::Rollback => "rollback",
-        }
-    }
-
-    fn endpoint(self) -> &'static str {
-        match self {
-            Kind::Bet => "bet",
-            Kind::Win => "win",
-            Kind::Rollback => "rollback",
-        }
-    }
-}
-
-/// What one money call ended with (after client retries).
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// HTTP status; 0 when the connection failed on every try.
-    pub status: u16,
-    pub code: String,
-}
-
-impl Outcome {
-    pub fn ok(&self) -> bool {
-        self.status == 200
-    }
-
-    /// No answer, or a 5xx (`retry_later`, `outcome_unknown`, a balancer's 502/503):
-    /// the call is resent as it was, as a provider would, until it has a definitive
-    /// answer.
-    pub fn undecided(&self) -> bool {
-        self.status == 0 || self.status >= 500
-    }
-}
+use super::wire::{Call, Dialect};
+pub use super::wire::{Kind, Outcome};
 
 /// Everything counted while the run goes.
 pub struct Stats {
     pub all: Histogram<u64>,
     pub by_kind: BTreeMap<Kind, Histogram<u64>>,
-    /// "200", "422 insufficient_funds", "503 retry_later", "transport", ...
+    /// "200", "422 insufficient_funds", "503 retry_later", "transport", and for the
+    /// adapters "200 RS_OK", "200 BET_ALREADY_EXIST", ...
     pub statuses: BTreeMap<String, u64>,
+    /// Answers that say the movement is in the ledger (replays included).
+    pub accepted: u64,
     pub replayed: u64,
     pub retry_later: u64,
     pub client_retries: u64,
@@ -70,8 +28,15 @@ pub struct Stats {
     pub resent_calls: u64,
     /// Calls still without a definitive answer after every try.
     pub unresolved_calls: u64,
+    /// Answers that were not definitive: HTTP 5xx, or the protocol's "unknown /
+    /// temporary" status in an HTTP 200 (Hub88 `RS_ERROR_UNKNOWN`, Evolution
+    /// `TEMPORARY_ERROR`, `UNKNOWN_ERROR`).
     pub server_errors: u64,
     pub transport_errors: u64,
+    /// Calls whose body the client signed (Hub88) and the time that took, in µs: the
+    /// simulator's own share of the CPU per call.
+    pub signed_calls: u64,
+    pub signing_micros: u64,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -87,6 +52,7 @@ impl Stats {
                 .map(|k| (k, histogram()))
                 .collect(),
             statuses: BTreeMap::new(),
+            accepted: 0,
             replayed: 0,
             retry_later: 0,
             client_retries: 0,
@@ -94,6 +60,8 @@ impl Stats {
             unresolved_calls: 0,
             server_errors: 0,
             transport_errors: 0,
+            signed_calls: 0,
+            signing_micros: 0,
         }
     }
 
@@ -108,7 +76,7 @@ pub struct Client {
     base: String,
     operator_token: String,
     provider_id: String,
-    provider_secret: String,
+    pub dialect: Dialect,
     tries: u32,
     pub stats: Mutex<Stats>,
 }
@@ -118,7 +86,7 @@ impl Client {
         base: &str,
         operator_token: &str,
         provider_id: &str,
-        provider_secret: &str,
+        dialect: Dialect,
         tries: u32,
         connections: usize,
     ) -> anyhow::Result<Client> {
@@ -132,7 +100,7 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             operator_token: operator_token.to_owned(),
             provider_id: provider_id.to_owned(),
-            provider_secret: provider_secret.to_owned(),
+            dialect,
             tries: tries.max(1),
             stats: Mutex::new(Stats::new()),
         })
@@ -142,16 +110,18 @@ impl Client {
         &self.provider_id
     }
 
-    /// A signed provider money call, retried with the same body on 503 and on
-    /// connection failures (safe: the transaction id makes it idempotent).
-    pub async fn money(&self, kind: Kind, body: &Value) -> Outcome {
-        let bytes = serde_json::to_vec(body).expect("JSON body");
-        let path = format!("/v1/wallet/{}", kind.endpoint());
-        let url = format!("{}{path}", self.base);
-        let mut outcome = Outcome {
-            status: 0,
-            code: String::new(),
-        };
+    /// A provider money call in the protocol's dialect, retried with the same body while
+    /// undecided (safe: the transaction id makes it idempotent).
+    pub async fn money(&self, call: &Call) -> Outcome {
+        let signing = Instant::now();
+        let prepared = self.dialect.prepare(&self.provider_id, call);
+        if self.dialect.signs_bodies() {
+            let mut s = self.stats.lock().unwrap();
+            s.signed_calls += 1;
+            s.signing_micros += micros(signing);
+        }
+        let url = format!("{}{}", self.base, prepared.path);
+        let mut outcome = Outcome::transport();
         for attempt in 0..self.tries {
             if attempt > 0 {
                 {
@@ -161,39 +131,34 @@ impl Client {
                 }
                 tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
             }
-            let timestamp = chrono::Utc::now().timestamp();
-            let started = Instant::now();
-            let result = self
+            let mut request = self
                 .http
                 .post(&url)
-                .header("content-type", "application/json")
-                .header("x-provider-id", &self.provider_id)
-                .header("x-timestamp", timestamp.to_string())
-                .header(
-                    "x-signature",
-                    sign(&self.provider_secret, timestamp, &path, &bytes),
-                )
-                .body(bytes.clone())
-                .send()
-                .await;
-            let (status, replayed, code) = match result {
+                .header("content-type", "application/json");
+            for (name, value) in prepared
+                .headers
+                .iter()
+                .cloned()
+                .chain(self.dialect.attempt_headers(&prepared))
+            {
+                request = request.header(name, value);
+            }
+            let started = Instant::now();
+            let result = request.body(prepared.body.clone()).send().await;
+            let (answer, replayed) = match result {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let replayed = response
                         .headers()
                         .get("idempotent-replayed")
                         .is_some_and(|v| v == "true");
-                    let code = match response.json::<Value>().await {
-                        Ok(v) => v["error"]["code"].as_str().unwrap_or("").to_owned(),
-                        Err(_) => String::new(),
-                    };
-                    (status, replayed, code)
+                    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+                    (self.dialect.outcome(call.kind, status, &body), replayed)
                 }
-                Err(_) => (0, false, "transport".to_owned()),
+                Err(_) => (Outcome::transport(), false),
             };
-            let micros = u64::try_from(started.elapsed().as_micros().max(1)).unwrap_or(u64::MAX);
-            self.record(kind, status, &code, replayed, micros);
-            outcome = Outcome { status, code };
+            self.record(call.kind, &answer, replayed, micros(started));
+            outcome = answer;
             if !outcome.undecided() {
                 break;
             }
@@ -203,22 +168,23 @@ impl Client {
         outcome
     }
 
-    fn record(&self, kind: Kind, status: u16, code: &str, replayed: bool, micros: u64) {
+    fn record(&self, kind: Kind, outcome: &Outcome, replayed: bool, micros: u64) {
         let mut s = self.stats.lock().unwrap();
         s.all.saturating_record(micros);
         if let Some(h) = s.by_kind.get_mut(&kind) {
             h.saturating_record(micros);
         }
-        let key = match (status, code) {
+        let key = match (outcome.status, outcome.code.as_str()) {
             (0, _) => "transport".to_owned(),
             (s, "") => s.to_string(),
             (s, c) => format!("{s} {c}"),
         };
         *s.statuses.entry(key).or_default() += 1;
+        s.accepted += u64::from(outcome.ok());
         s.replayed += u64::from(replayed);
-        s.retry_later += u64::from(status == 503 && code == "retry_later");
-        s.server_errors += u64::from(status >= 500);
-        s.transport_errors += u64::from(status == 0);
+        s.retry_later += u64::from(outcome.retry_later);
+        s.server_errors += u64::from(outcome.status != 0 && outcome.undecided());
+        s.transport_errors += u64::from(outcome.status == 0);
     }
 
     /// An operator call; returns status and JSON body (Null when empty).
@@ -256,4 +222,9 @@ impl Client {
             .text()
             .await?)
     }
+}
+
+/// Microseconds since `started`, at least 1.
+fn micros(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros().max(1)).unwrap_or(u64::MAX)
 }

@@ -6,6 +6,7 @@ mod args;
 mod client;
 mod model;
 mod report;
+mod wire;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -21,9 +22,11 @@ use serde_json::json;
 
 pub use args::LoadgenArgs;
 pub use report::{Correlation, Latency, MoneyCheck, Report, ServerCounters};
+pub use wire::Protocol;
 
 use client::Client;
 use model::{parse_minor, Player, Sim, FUNDING_MINOR};
+use wire::Dialect;
 
 /// Operator calls in flight during set-up and read-back.
 const SETUP_CONCURRENCY: usize = 32;
@@ -47,11 +50,17 @@ pub async fn main(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
 /// The library entry point: set up players, drive the load, check the money.
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<Report> {
     let in_flight = args.burst.unwrap_or(args.concurrency).max(1);
+    let dialect = Dialect::new(
+        args.protocol,
+        &args.provider_secret,
+        &args.hub88_key,
+        &args.evolution_token,
+    )?;
     let client = Client::new(
         &args.url,
         &args.operator_token,
-        &args.provider_id,
-        &args.provider_secret,
+        args.provider(),
+        dialect,
         args.client_tries,
         in_flight * 2,
     )?;
@@ -89,6 +98,8 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<Report> {
             (None, Some(k)) => format!("sustained on {k} hot player(s)"),
             (None, None) => "sustained".to_owned(),
         },
+        protocol: args.protocol,
+        provider_id: args.provider().to_owned(),
         url: args.url.clone(),
         concurrency: in_flight,
         players: sim.players.len(),
@@ -108,6 +119,13 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<Report> {
         resent_calls: stats.resent_calls,
         unresolved_calls: stats.unresolved_calls,
         transport_errors: stats.transport_errors,
+        client_signing_mean_us: if stats.signed_calls == 0 {
+            None
+        } else {
+            Some(report::round1(
+                stats.signing_micros as f64 / stats.signed_calls as f64,
+            ))
+        },
         success_rate,
         server: after.minus(&before),
         correlation,
@@ -316,8 +334,8 @@ fn spawn_ticker(
     })
 }
 
-/// Reads every win back through the operator API and compares its recorded bet with the
-/// one the simulator meant.
+/// Reads every win back through the operator API (by its ledger id, which the protocol
+/// may derive) and compares its recorded bet with the one the simulator meant.
 async fn check_correlation(sim: &Sim) -> Correlation {
     let wins = sim.wins.lock().unwrap().clone();
     let provider = sim.client.provider_id().to_owned();

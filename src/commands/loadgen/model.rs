@@ -6,11 +6,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::client::Client;
+use super::wire::{Call, Kind, Outcome};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
-
-use super::client::{Client, Kind, Outcome};
 
 /// Every player starts with this much cash (minor units): bets never run out of money,
 /// so every accepted call's effect on the balance is known.
@@ -36,7 +35,7 @@ pub struct Sim {
     pub win_before_bet_share: f64,
     pub rollback_share: f64,
     pub sequential_ids: bool,
-    /// (win transaction id, bet transaction id it must settle) of every win sent.
+    /// (win's ledger id, ledger id of the bet it must settle) of every win sent.
     pub wins: Mutex<Vec<(String, String)>>,
 }
 
@@ -70,18 +69,18 @@ impl Sim {
         }
     }
 
-    /// Sends `body` once, or twice at once when this call is a duplicate resend.
-    /// The call counts as accepted when any copy got 200.
-    async fn send(&self, kind: Kind, body: &Value, duplicate: bool) -> Outcome {
+    /// Sends `call` once, or twice at once when this call is a duplicate resend.
+    /// The call counts as accepted when any copy was.
+    async fn send(&self, call: &Call, duplicate: bool) -> Outcome {
         if duplicate {
-            let (a, b) = tokio::join!(self.client.money(kind, body), self.client.money(kind, body));
+            let (a, b) = tokio::join!(self.client.money(call), self.client.money(call));
             if a.ok() {
                 a
             } else {
                 b
             }
         } else {
-            self.client.money(kind, body).await
+            self.client.money(call).await
         }
     }
 
@@ -105,58 +104,53 @@ impl Sim {
         let mut dup = || rng.gen_bool(self.duplicate_share.clamp(0.0, 1.0));
         let (dup_bet, dup_settle) = (dup(), dup());
 
-        let bet = json!({
-            "transaction_id": bet_tx,
-            "player_id": player.id,
-            "session_id": player.session_id,
-            "round_id": round_id,
-            "game_id": self.game_id,
-            "amount": format_minor(stake),
-            "currency": self.currency,
-        });
-        let win_tx = format!("{tag}-w{round}");
-        let mut win = json!({
-            "transaction_id": win_tx,
-            "player_id": player.id,
-            "round_id": round_id,
-            "game_id": self.game_id,
-            "amount": format_minor(prize),
-            "currency": self.currency,
-            "round_closed": true,
-        });
-        if win_by_reference {
-            win["bet_transaction_id"] = json!(bet_tx);
-        }
+        let bet = Call {
+            kind: Kind::Bet,
+            tx: bet_tx.clone(),
+            player_id: player.id.clone(),
+            session_id: player.session_id.clone(),
+            round: round_id,
+            game: self.game_id.clone(),
+            currency: self.currency.clone(),
+            amount_minor: stake,
+            bet_tx,
+            win_by_reference,
+        };
+        let win = Call {
+            kind: Kind::Win,
+            tx: format!("{tag}-w{round}"),
+            amount_minor: prize,
+            ..bet.clone()
+        };
 
         if early_win {
             // The win leaves first; the bet follows a moment later on another connection.
             let bet_later = async {
                 tokio::time::sleep(Duration::from_millis(2)).await;
-                self.send(Kind::Bet, &bet, dup_bet).await
+                self.send(&bet, dup_bet).await
             };
-            let (w, b) = tokio::join!(self.send(Kind::Win, &win, dup_settle), bet_later);
+            let (w, b) = tokio::join!(self.send(&win, dup_settle), bet_later);
             self.settle_bet(player, &b, stake);
             self.settle_win(player, &win, w, b.ok(), prize).await;
             return;
         }
 
-        let b = self.send(Kind::Bet, &bet, dup_bet).await;
+        let b = self.send(&bet, dup_bet).await;
         self.settle_bet(player, &b, stake);
         if !b.ok() {
             return;
         }
         if rollback {
-            let body = json!({
-                "transaction_id": format!("{tag}-x{round}"),
-                "player_id": player.id,
-                "reference_transaction_id": bet_tx,
-                "round_id": round_id,
-            });
-            if self.send(Kind::Rollback, &body, dup_settle).await.ok() {
+            let cancel = Call {
+                kind: Kind::Rollback,
+                tx: format!("{tag}-x{round}"),
+                ..bet.clone()
+            };
+            if self.send(&cancel, dup_settle).await.ok() {
                 player.delta_minor.fetch_add(stake, Ordering::Relaxed);
             }
         } else {
-            let w = self.send(Kind::Win, &win, dup_settle).await;
+            let w = self.send(&win, dup_settle).await;
             self.settle_win(player, &win, w, true, prize).await;
         }
     }
@@ -167,12 +161,12 @@ impl Sim {
         }
     }
 
-    /// Books an accepted win; a win that lost its race (404 bet_not_found) although its
-    /// bet was accepted is resent once, as a provider would.
+    /// Books an accepted win; a win that lost its race (the wallet does not know its bet
+    /// yet) although its bet was accepted is resent once, as a provider would.
     async fn settle_win(
         &self,
         player: &Player,
-        win: &Value,
+        win: &Call,
         mut outcome: Outcome,
         bet_accepted: bool,
         prize: i64,
@@ -180,22 +174,16 @@ impl Sim {
         if !bet_accepted {
             return;
         }
-        if outcome.status == 404 && outcome.code == "bet_not_found" {
+        if outcome.bet_not_found() {
             self.client.stats.lock().unwrap().client_retries += 1;
-            outcome = self.client.money(Kind::Win, win).await;
+            outcome = self.client.money(win).await;
         }
         if outcome.ok() {
             player.delta_minor.fetch_add(prize, Ordering::Relaxed);
         }
-        let win_tx = win["transaction_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let bet_tx = match win_tx.rsplit_once("-w") {
-            Some((tag, round)) => format!("{tag}-b{round}"),
-            None => String::new(),
-        };
-        self.wins.lock().unwrap().push((win_tx, bet_tx));
+        let dialect = &self.client.dialect;
+        let ids = (dialect.ledger_id(win), dialect.ledger_bet_id(win));
+        self.wins.lock().unwrap().push(ids);
     }
 }
 

@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::client::Stats;
+use super::wire::Protocol;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Latency {
@@ -109,6 +110,8 @@ pub struct MoneyCheck {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    pub protocol: Protocol,
+    pub provider_id: String,
     pub mode: String,
     pub url: String,
     pub concurrency: usize,
@@ -132,6 +135,10 @@ pub struct Report {
     pub resent_calls: u64,
     pub unresolved_calls: u64,
     pub transport_errors: u64,
+    /// Hub88: the simulator's own mean time to write and RSA-sign one request body (µs),
+    /// client CPU spent on the same machine as the wallet.
+    pub client_signing_mean_us: Option<f64>,
+    /// Share of the answers (every attempt) that said the movement is in the ledger.
     pub success_rate: f64,
     pub server: ServerCounters,
     pub correlation: Correlation,
@@ -158,17 +165,19 @@ impl Report {
             .iter()
             .map(|(k, h)| (k.name().to_owned(), round1(h.len() as f64 / elapsed_s)))
             .collect();
-        let ok = stats.statuses.get("200").copied().unwrap_or(0);
         let success = if stats.calls() == 0 {
             1.0
         } else {
-            ok as f64 / stats.calls() as f64
+            stats.accepted as f64 / stats.calls() as f64
         };
         (Latency::of(&stats.all), by_kind, ops, success)
     }
 
     pub fn print_human(&self) {
-        println!("wallet loadgen: {} against {}", self.mode, self.url);
+        println!(
+            "wallet loadgen: {} against {} ({:?} provider {})",
+            self.mode, self.url, self.protocol, self.provider_id
+        );
         println!(
             "  {} rounds, {} money calls in {:.1} s = {:.0} calls/s (concurrency {}, {} players, seed {})",
             self.rounds, self.calls, self.elapsed_s, self.calls_per_s, self.concurrency, self.players, self.seed
@@ -215,6 +224,9 @@ impl Report {
             "  calls resent after a failure {}, still unresolved {}",
             self.resent_calls, self.unresolved_calls
         );
+        if let Some(us) = self.client_signing_mean_us {
+            println!("  client: {us:.1} us to write and sign a request body (mean)");
+        }
         println!(
             "  server: serialization retries {}, exhausted {}, correlation waits {}, pool acquire mean {:.3} ms",
             self.server.serialization_retries,
