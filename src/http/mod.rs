@@ -55,8 +55,6 @@ pub struct AppState {
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let (routes, _) = api(|routes| bounded(routes, settings)).split_for_parts();
     routes
-        .merge(hub88::router())
-        .merge(evolution::router())
         .merge(SwaggerUi::new(DOCS_PATH).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -68,14 +66,17 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// Every documented route with its operation: the provider API, then the operator API and
-/// the operations endpoints, each of those two wrapped by `bound` ([`bounded`] in
-/// [`router`]; nothing for [`openapi::document`], which takes only the operations).
+/// Every documented route with its operation: the provider API and the vendor protocol
+/// adapters, then the operator API and the operations endpoints, each of those two
+/// wrapped by `bound` ([`bounded`] in [`router`]; nothing for [`openapi::document`],
+/// which takes only the operations).
 fn api(
     bound: impl Fn(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
 ) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(v1::provider::router())
+        .merge(hub88::router())
+        .merge(evolution::router())
         .merge(bound(v1::operator::router()))
         .merge(bound(ops::router()))
 }

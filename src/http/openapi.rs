@@ -48,7 +48,8 @@ pub fn document_json() -> &'static str {
 }
 
 /// The root of the document; the routers add the paths and the schemas their operations
-/// name. `ErrorBody` is named by [`Errors`] only, by reference, so it is listed here.
+/// name. `ErrorBody` is named by [`Errors`] only, by reference, so it is listed here; so
+/// are the adapters' answers, named by reference by their `IntoResponses` types.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -62,10 +63,21 @@ pub fn document_json() -> &'static str {
             exactly the currency's decimals in responses. Every error has the body \
             `{\"error\": {\"code\", \"message\", ...}}`. Every response carries `x-request-id`. \
             Money calls are idempotent by `(provider, transaction_id)`: a repeated call \
-            answers as the first one did, with `idempotent-replayed: true`.",
+            answers as the first one did, with `idempotent-replayed: true`.\n\n\
+            Game providers that speak a vendor protocol are served natively under their own \
+            prefix (`shared/protocols.md`): Hub88's operator wallet API under \
+            `/hub88/{provider_id}/...` (RSA-SHA256 signatures both ways, integer amounts × \
+            100000) and Evolution One Wallet under `/evolution/{provider_id}/...` (the \
+            `authToken` query parameter, amounts as JSON numbers). Their answers are HTTP 200 \
+            with the protocol's own `status`, except the contract's 404, 403, 405 and 413.",
         license(name = "Apache-2.0"),
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(
+        ErrorBody,
+        crate::http::hub88::dto::Reply,
+        crate::http::evolution::dto::CheckReply,
+        crate::http::evolution::dto::BalanceReply,
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "provider", description = "Game providers: signed money calls (contract: \
@@ -76,12 +88,23 @@ pub fn document_json() -> &'static str {
             clock are refused."),
         (name = "operator", description = "The casino's back office. `Authorization: Bearer \
             <token>`; role `viewer` reads, role `operator` reads and writes."),
+        (name = "hub88", description = "Hub88's operator wallet API (`shared/protocols.md` 1), \
+            per provider of protocol `hub88`. `X-Hub88-Signature` is the base64 \
+            RSASSA-PKCS1-v1_5 SHA-256 signature of the exact request body with the provider's \
+            private key, verified with its `hub88.verification_key`; every answer is signed \
+            the same way with `hub88.signing_key`. Amounts are JSON integers: currency units \
+            × `hub88.amount_multiplier` (100000)."),
+        (name = "evolution", description = "Evolution One Wallet (`shared/protocols.md` 2), per \
+            provider of protocol `evolution`. Every call carries `?authToken=` the provider's \
+            `evolution.auth_token`. Ids derive from the player and the bet's `refId`: \
+            `debit:<userId>:<refId>`, `credit:...`, `cancel:...`, `promo:<userId>:<id>`."),
         (name = "ops", description = "Health, metrics and this document. No token."),
     ),
 )]
 pub struct ApiDoc;
 
-/// The operator bearer scheme and the three headers of a signed provider call.
+/// The operator bearer scheme, the three headers of a signed provider call, Hub88's
+/// signature header and Evolution's `authToken`.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -123,6 +146,22 @@ impl Modify for SecuritySchemes {
                 SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(header, what))),
             );
         }
+        components.add_security_scheme(
+            "hub88_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Hub88-Signature",
+                "base64 (standard, padded) RSASSA-PKCS1-v1_5 SHA-256 signature of the exact \
+                 request body, with the provider's private key; `openssl dgst -sha256 -sign \
+                 key.pem -binary | base64 -w0`.",
+            ))),
+        );
+        components.add_security_scheme(
+            "evolution_auth_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "authToken",
+                "The provider's configured `evolution.auth_token`.",
+            ))),
+        );
     }
 }
 
@@ -209,6 +248,26 @@ pub fn win_kind_or_null() -> Object {
     names(WinKind::ALL.iter().map(|k| k.as_str()), true)
 }
 
+/// Hub88's statuses (`../protocols.md` 1.8): `RS_OK`, `RS_ERROR_*`.
+pub fn hub88_status() -> Object {
+    names(
+        crate::http::hub88::status::Status::ALL
+            .iter()
+            .map(|s| s.as_str()),
+        false,
+    )
+}
+
+/// Evolution's statuses (2.8): `OK`, `BET_ALREADY_EXIST`, `INSUFFICIENT_FUNDS`, ...
+pub fn evolution_status() -> Object {
+    names(
+        crate::http::evolution::status::Status::ALL
+            .iter()
+            .map(|s| s.as_str()),
+        false,
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // Error responses.
 
@@ -240,6 +299,19 @@ pub const OPERATOR_WRITE: &[ErrorCode] = &[
     ErrorCode::PayloadTooLarge,
     ErrorCode::RetryLater,
 ];
+
+/// The refusals of a vendor protocol endpoint in the contract's envelope
+/// (`../protocols.md` 0.1): unknown provider or another protocol's (`not_found`), a
+/// source outside `allowed_ips`, a body over the limit. Everything else is HTTP 200.
+pub struct AdapterErrors;
+
+impl ErrorCodes for AdapterErrors {
+    const CODES: &'static [&'static [ErrorCode]] = &[&[
+        ErrorCode::NotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::PayloadTooLarge,
+    ]];
+}
 
 /// The error codes one operation can answer with; `responses(Errors<Self>)` in its
 /// `#[utoipa::path]` documents them.

@@ -23,10 +23,17 @@ const METHODS: [Method; 5] = [
     Method::DELETE,
 ];
 
-/// `/v1/players/{player_id}` -> `/v1/players/probe-player_id`.
+/// `/v1/players/{player_id}` -> `/v1/players/probe-player_id`; a vendor protocol's
+/// `{provider_id}` is a configured provider of that protocol (an unknown one is no such
+/// route, `../protocols.md` 0.1): `/hub88/{provider_id}/user/info` ->
+/// `/hub88/hub88-demo/user/info`.
 fn concrete(path: &str) -> String {
+    let protocol = path.split('/').nth(1).unwrap_or_default();
     path.split('/')
         .map(|segment| match segment.strip_prefix('{') {
+            Some("provider_id}") if protocol == "hub88" || protocol == "evolution" => {
+                format!("{protocol}-demo")
+            }
             Some(name) => format!("probe-{}", name.trim_end_matches('}')),
             None => segment.to_owned(),
         })
@@ -263,6 +270,148 @@ async fn the_document_describes_auth_schemes_schemas_and_every_error_code() {
         .as_str()
         .unwrap()
         .contains("forbidden"));
+}
+
+/// The Hub88 and Evolution endpoints of `../protocols.md` 1.1 and 2.1, each a POST with
+/// its request schema, its HTTP 200 answer schema, its security scheme and the
+/// contract's refusals.
+#[tokio::test]
+async fn the_document_lists_every_adapter_endpoint_with_its_schemas() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let schema_of = |reference: &Value| -> Value {
+        let name = reference["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not a reference: {reference}"))
+            .trim_start_matches("#/components/schemas/")
+            .to_owned();
+        let schema = doc["components"]["schemas"][&name].clone();
+        assert!(schema.is_object(), "no schema {name}");
+        schema
+    };
+    let endpoints = [
+        ("hub88", "user/info", "Hub88UserInfo", "Hub88Reply"),
+        ("hub88", "user/balance", "Hub88Balance", "Hub88Reply"),
+        ("hub88", "transaction/bet", "Hub88Bet", "Hub88Reply"),
+        ("hub88", "transaction/win", "Hub88Win", "Hub88Reply"),
+        (
+            "hub88",
+            "transaction/rollback",
+            "Hub88Rollback",
+            "Hub88Reply",
+        ),
+        (
+            "evolution",
+            "check",
+            "EvolutionCheck",
+            "EvolutionCheckReply",
+        ),
+        (
+            "evolution",
+            "balance",
+            "EvolutionBalance",
+            "EvolutionBalanceReply",
+        ),
+        (
+            "evolution",
+            "debit",
+            "EvolutionMoney",
+            "EvolutionBalanceReply",
+        ),
+        (
+            "evolution",
+            "credit",
+            "EvolutionMoney",
+            "EvolutionBalanceReply",
+        ),
+        (
+            "evolution",
+            "cancel",
+            "EvolutionMoney",
+            "EvolutionBalanceReply",
+        ),
+        (
+            "evolution",
+            "promo_payout",
+            "EvolutionPromoPayout",
+            "EvolutionBalanceReply",
+        ),
+    ];
+    for (protocol, endpoint, request, answer) in endpoints {
+        let path = format!("/{protocol}/{{provider_id}}/{endpoint}");
+        assert_eq!(
+            documented_methods(&doc, &path),
+            BTreeSet::from(["post".to_owned()]),
+            "{path}"
+        );
+        let op = &doc["paths"][&path]["post"];
+        assert_eq!(op["tags"], serde_json::json!([protocol]), "{path}");
+        let body = &op["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(
+            body["$ref"],
+            format!("#/components/schemas/{request}"),
+            "{path}"
+        );
+        let ok = &op["responses"]["200"]["content"]["application/json"]["schema"];
+        assert_eq!(
+            ok["$ref"],
+            format!("#/components/schemas/{answer}"),
+            "{path}"
+        );
+        let scheme = if protocol == "hub88" {
+            "hub88_signature"
+        } else {
+            "evolution_auth_token"
+        };
+        assert!(
+            op["security"][0].as_object().unwrap().contains_key(scheme),
+            "{path}: {}",
+            op["security"]
+        );
+        for status in ["403", "404", "413"] {
+            assert!(op["responses"][status].is_object(), "{path} lacks {status}");
+        }
+        let answer = schema_of(ok);
+        let statuses = answer["properties"]["status"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: the status is not a closed set: {answer}"));
+        let ok_status = if protocol == "hub88" { "RS_OK" } else { "OK" };
+        assert!(statuses.iter().any(|s| s == ok_status), "{path}");
+        assert!(schema_of(body)["properties"].is_object(), "{path}");
+    }
+    let hub88 = &doc["paths"]["/hub88/{provider_id}/transaction/bet"]["post"];
+    assert!(hub88["responses"]["200"]["headers"]["x-hub88-signature"].is_object());
+    let bet = &doc["components"]["schemas"]["Hub88Bet"];
+    assert_eq!(bet["properties"]["amount"]["type"], "integer");
+    for field in [
+        "user",
+        "transaction_uuid",
+        "token",
+        "round",
+        "amount",
+        "currency",
+    ] {
+        assert!(
+            bet["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == field),
+            "Hub88Bet: {field} is not required"
+        );
+    }
+    let hub88_statuses = doc["components"]["schemas"]["Hub88Reply"]["properties"]["status"]["enum"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(hub88_statuses, 14, "every status of 1.8");
+    let money = &doc["components"]["schemas"]["EvolutionMoney"];
+    assert!(money["properties"]["userId"].is_object(), "{money}");
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["hub88_signature"]["in"], "header");
+    assert_eq!(schemes["hub88_signature"]["name"], "X-Hub88-Signature");
+    assert_eq!(schemes["evolution_auth_token"]["in"], "query");
+    assert_eq!(schemes["evolution_auth_token"]["name"], "authToken");
 }
 
 #[tokio::test]

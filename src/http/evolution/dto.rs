@@ -6,6 +6,7 @@
 use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use crate::domain::DecimalAmount;
 
@@ -99,9 +100,13 @@ pub fn uuid(body: &[u8]) -> Option<String> {
 }
 
 /// The answer of `check`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = EvolutionCheckReply,
+    example = json!({"status": "OK", "sid": "3f1d9a0e-6c2b-4e57-8d1a-2b9c7e4f6a10", "uuid": "u1"}))]
 pub struct CheckReply {
+    #[schema(schema_with = crate::http::openapi::evolution_status)]
     pub status: &'static str,
+    /// On success the sid presented (never rotated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,10 +115,18 @@ pub struct CheckReply {
 
 /// The answer of every other call: the total and the bonus part, as JSON numbers with
 /// the currency's decimals (`990.00`), or `0` before the player is known.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = EvolutionBalanceReply,
+    example = json!({"status": "OK", "balance": 990.00, "bonus": 0.00, "uuid": "ce7e6a1c-93a4-4d0f-8d64-3c8e2f1b5a77"}))]
 pub struct BalanceReply {
+    #[schema(schema_with = crate::http::openapi::evolution_status)]
     pub status: &'static str,
+    /// The player's total, a JSON number with the currency's decimals (`990.00`); `0`
+    /// when the call was refused before the player was known.
+    #[schema(value_type = f64)]
     pub balance: Box<RawValue>,
+    /// The `bonus` category, written the same way.
+    #[schema(value_type = f64)]
     pub bonus: Box<RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,

@@ -20,6 +20,21 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: &'static [Status] = &[
+        Status::Ok,
+        Status::TemporaryError,
+        Status::InvalidTokenId,
+        Status::InvalidSid,
+        Status::AccountLocked,
+        Status::FinalErrorActionFailed,
+        Status::InsufficientFunds,
+        Status::BetDoesNotExist,
+        Status::BetAlreadySettled,
+        Status::BetAlreadyExist,
+        Status::InvalidParameter,
+        Status::UnknownError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "OK",

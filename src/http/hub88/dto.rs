@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::status::Status;
 
@@ -98,15 +99,23 @@ pub fn request_uuid(body: &[u8]) -> Option<String> {
 
 /// Every Hub88 answer: `user`, `currency` and `balance` on success and
 /// `RS_ERROR_NOT_ENOUGH_MONEY`, only `status` and `request_uuid` on other errors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Hub88Reply, example = json!({"user": "player-1001", "status": "RS_OK",
+    "request_uuid": "b6a3e0c4-2f1d-4b8e-9c7a-5d4e3f2a1b0c", "currency": "EUR",
+    "balance": 99850000}))]
 pub struct Reply {
+    /// Our `player_id` (successes and `RS_ERROR_NOT_ENOUGH_MONEY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    #[schema(schema_with = crate::http::openapi::hub88_status)]
     pub status: &'static str,
+    /// The request's, also on errors and replays; absent only when the body was not a
+    /// JSON object with a string `request_uuid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_uuid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// floor(total × multiplier), a JSON integer (not on `/user/info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<i64>,
 }
