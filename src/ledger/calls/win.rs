@@ -95,6 +95,11 @@ impl MoneyCall for WinCall {
     }
 }
 
+/// How long a waiting win looks for its bet every `correlation_poll_ms`.
+const POLL_FAST_FOR: std::time::Duration = std::time::Duration::from_millis(250);
+/// The longest interval between two looks, in multiples of `correlation_poll_ms`.
+const POLL_SLOWEST: u32 = 8;
+
 fn is_missing(result: &Result<Answer, LedgerError>) -> bool {
     matches!(result, Err(e) if e.code() == ErrorCode::BetNotFound)
 }
@@ -102,11 +107,12 @@ fn is_missing(result: &Result<Answer, LedgerError>) -> bool {
 impl Wallet {
     /// Runs a win; while its bet cannot be found, looks again after each committed bet
     /// of the player in this process (at most `correlation_attempts_max` times) and,
-    /// for a bet committed by another process, after 5 ms without one, then after twice
-    /// as long each time up to `correlation_poll_ms`, until the correlation window (or
-    /// the call's deadline) ends. A bet in flight usually lands within milliseconds: the
-    /// first looks are close together, and a win whose bet never comes costs a few
-    /// dozen looks per window, not hundreds.
+    /// for a bet committed by another process, every `correlation_poll_ms` during the
+    /// first [`POLL_FAST_FOR`] of the wait, then twice as long each time up to
+    /// [`POLL_SLOWEST`] times that, until the correlation window (or the call's deadline)
+    /// ends. A bet in flight lands within milliseconds, and a burst's round is as slow
+    /// as its slowest win: the first looks are close together; a win whose bet never
+    /// comes costs a few dozen looks per window, not hundreds.
     pub(in crate::ledger) async fn correlated(
         &self,
         call: WinCall,
@@ -117,8 +123,9 @@ impl Wallet {
         let window = Instant::now()
             .checked_add(std::time::Duration::from_millis(s.correlation_wait_ms))
             .map_or(deadline, |end| end.min(deadline));
-        let poll_max = std::time::Duration::from_millis(s.correlation_poll_ms);
-        let mut poll = std::time::Duration::from_millis(5).min(poll_max);
+        let poll_fast = std::time::Duration::from_millis(s.correlation_poll_ms);
+        let poll_slowest = poll_fast.saturating_mul(POLL_SLOWEST);
+        let mut poll = poll_fast;
         let mut waited = false;
         let mut timed_out = false;
         let mut signalled: u32 = 0;
@@ -141,7 +148,9 @@ impl Wallet {
             let wake = Instant::now()
                 .checked_add(poll)
                 .map_or(window, |at| at.min(window));
-            poll = poll.saturating_mul(2).min(poll_max);
+            if started.elapsed() >= POLL_FAST_FOR {
+                poll = poll.saturating_mul(2).min(poll_slowest);
+            }
             match tokio::time::timeout_at(wake, notified).await {
                 Ok(()) => signalled = signalled.saturating_add(1),
                 Err(_) => timed_out = Instant::now() >= window,
