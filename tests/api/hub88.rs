@@ -1096,3 +1096,32 @@ async fn a_hub88_bet_and_a_v1_bet_share_one_balance_and_the_operator_sees_both()
     assert_eq!(total(&app, &s.player).await, "0.00");
     assert!(app.discrepancies().await.is_empty());
 }
+
+// ---------------------------------------------------------------- review fixes
+
+#[tokio::test]
+async fn a_replayed_refusal_keeps_its_status_after_the_token_expires() {
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    app.operator(
+        Method::PATCH,
+        &format!("/v1/players/{}", s.player),
+        Some(json!({"status": "blocked"})),
+    )
+    .await;
+    let bet = s.bet(&id("bet"), "rnd-1", 1_000);
+    assert_status(
+        &hub88.call("transaction/bet", bet.clone()).await,
+        "RS_ERROR_USER_DISABLED",
+    );
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{}", s.token), None)
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+    // The same bet again: the first status, not the expiry found since (1.9).
+    let again = hub88.call("transaction/bet", bet).await;
+    assert_status(&again, "RS_ERROR_USER_DISABLED");
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}

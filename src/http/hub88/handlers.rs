@@ -404,7 +404,10 @@ impl Ctx<'_> {
                 None,
             ),
             Outcome::Refused(r) => {
-                match adjust(r.reason).or_else(|| status::of_reason(call, r.reason)) {
+                // A replay answers the recorded refusal as the first time (1.9): the
+                // override only decides a fresh answer.
+                let adjusted = (!answer.replayed).then(|| adjust(r.reason)).flatten();
+                match adjusted.or_else(|| status::of_reason(call, r.reason)) {
                     // The refused rollback: RS_OK, nothing moved (1.10), kept for
                     // reconciliation in the log.
                     None => {
