@@ -1125,3 +1125,92 @@ async fn a_replayed_refusal_keeps_its_status_after_the_token_expires() {
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(total(&app, &s.player).await, "10.00");
 }
+
+#[tokio::test]
+async fn an_unreachable_database_is_unknown_and_moves_nothing() {
+    let app = TestApp::spawn_with(|s| {
+        s.database.pool_max_size = 1;
+        s.database.acquire_timeout_ms = 200;
+    })
+    .await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let tx = id("bet");
+    // The only connection is taken: the wallet's database answers 503 retry_later.
+    let held = wallet::db::acquire(app.wallet.pool()).await.unwrap();
+    for (path, body) in [
+        ("user/balance", s.balance()),
+        ("transaction/bet", s.bet(&tx, "rnd-1", 1_000)),
+    ] {
+        assert_status(&hub88.call(path, body).await, "RS_ERROR_UNKNOWN");
+    }
+    drop(held);
+    // Nothing was recorded: the same bet is applied once the database is back.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&tx, "rnd-1", 1_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert!(!reply.replayed());
+    assert_balance(&reply, 999_000);
+}
+
+#[tokio::test]
+async fn a_call_past_the_players_queue_is_unknown_and_moves_nothing() {
+    let app = TestApp::spawn_with(|s| s.ledger.player_queue_max = 1).await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    // Hold the player's balance rows: the first bet waits in its turn.
+    let db = app.db().await;
+    db.batch_execute("BEGIN").await.unwrap();
+    db.execute(
+        "SELECT 1 FROM balances WHERE player_id = $1 FOR UPDATE",
+        &[&s.player],
+    )
+    .await
+    .unwrap();
+    let first = hub88.call("transaction/bet", s.bet(&id("bet"), "rnd-1", 1_000));
+    let second = async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        // The queue of one is full: 429 rate_limited.
+        let reply = hub88
+            .call("transaction/bet", s.bet(&id("bet"), "rnd-2", 2_000))
+            .await;
+        db.batch_execute("COMMIT").await.unwrap();
+        reply
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_status(&second, "RS_ERROR_UNKNOWN");
+    assert_status(&first, "RS_OK");
+    assert_balance(&first, 999_000);
+    assert_eq!(total(&app, &s.player).await, "9.99");
+}
+
+#[tokio::test]
+async fn a_win_past_the_balance_limit_is_unknown_and_moves_nothing() {
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let bet = id("bet");
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000))
+            .await,
+        "RS_OK",
+    );
+    // Cash at its limit (2^62 minor units), set behind the ledger's back.
+    let db = app.db().await;
+    let n = db
+        .execute(
+            "UPDATE balances SET amount = $2 WHERE player_id = $1 AND category = 'cash'",
+            &[&s.player, &(1_i64 << 62)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let before = total(&app, &s.player).await;
+    let reply = hub88
+        .call("transaction/win", s.win(&id("win"), "rnd-1", &bet, 1_000))
+        .await;
+    assert_status(&reply, "RS_ERROR_UNKNOWN");
+    assert_eq!(total(&app, &s.player).await, before);
+}
