@@ -694,3 +694,139 @@ async fn an_evolution_debit_and_a_v1_bet_share_one_balance() {
     );
     assert_eq!(total(&app, &s.player).await, "0.00");
 }
+
+// ---------------------------------------------------------------- review fixes
+
+/// 2^62 minor units: the balance limit of a category.
+const BALANCE_LIMIT_MINOR: i64 = 1 << 62;
+
+/// Sets the player's cash to `minor` behind the ledger's back (a balance at its limit
+/// would take thousands of maximal deposits).
+async fn set_cash(app: &TestApp, player: &str, minor: i64) {
+    let db = app.db().await;
+    let n = db
+        .execute(
+            "UPDATE balances SET amount = $2 WHERE player_id = $1 AND category = 'cash'",
+            &[&player, &minor],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_replayed_refusal_keeps_its_status_after_the_sid_expires() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    app.operator(
+        Method::PATCH,
+        &format!("/v1/players/{}", s.player),
+        Some(json!({"status": "blocked"})),
+    )
+    .await;
+    let debit = s.money("tx-1", "ref-1", "1.00");
+    let first = evo.call("debit", debit.clone()).await;
+    assert_status(&first, "ACCOUNT_LOCKED");
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{}", s.sid), None)
+        .await;
+    assert!(reply.status.is_success());
+    // The same debit again: the first answer, not the expiry found since (2.8).
+    let again = evo.call("debit", debit).await;
+    assert_status(&again, "ACCOUNT_LOCKED");
+    assert!(again.replayed(), "{:?}", again.headers);
+    assert_balance(&again, "10.00");
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
+async fn a_derived_id_past_the_id_limit_is_refused_with_the_players_balance() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let long = "r".repeat(125);
+    // `debit:<user>:<refId>` is longer than 128 bytes although the refId is not.
+    for path in ["debit", "credit", "cancel"] {
+        let reply = evo.call(path, s.money("tx-1", &long, "1.00")).await;
+        assert_status(&reply, "INVALID_PARAMETER");
+        assert_balance(&reply, "10.00");
+    }
+    let reply = evo
+        .call("promo_payout", s.promo(&long, "JackpotWin", "1.00"))
+        .await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert_balance(&reply, "10.00");
+    // A game round too long for a round id.
+    let mut debit = s.money("tx-2", "ref-2", "1.00");
+    debit["game"]["id"] = json!("g".repeat(128));
+    let reply = evo.call("debit", debit).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert_balance(&reply, "10.00");
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
+async fn check_answers_invalid_token_id_and_invalid_parameter() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let reply = evo
+        .raw(
+            "check",
+            "?authToken=wrong",
+            serde_json::to_vec(&s.check()).unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_status(&reply, "INVALID_TOKEN_ID");
+    // check's own shape, never a balance.
+    assert!(reply.body.get("balance").is_none(), "{:?}", reply.body);
+    let unknown = with(s.check(), json!({"userId": "nobody-at-all"}));
+    let reply = evo.call("check", unknown).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert!(reply.body.get("balance").is_none(), "{:?}", reply.body);
+    let no_sid = with(s.check(), json!({"sid": null}));
+    assert_status(&evo.call("check", no_sid).await, "INVALID_PARAMETER");
+    assert_status(&evo.call("check", s.check()).await, "OK");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_temporary_error_and_moves_nothing() {
+    let app = TestApp::spawn_with(|s| {
+        s.database.pool_max_size = 1;
+        s.database.acquire_timeout_ms = 200;
+    })
+    .await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    // The only connection is taken: the wallet cannot reach its database.
+    let held = wallet::db::acquire(app.wallet.pool()).await.unwrap();
+    for (path, body) in [
+        ("balance", s.balance()),
+        ("debit", s.money("tx-1", "ref-1", "1.00")),
+    ] {
+        let reply = evo.call(path, body).await;
+        assert_status(&reply, "TEMPORARY_ERROR");
+    }
+    drop(held);
+    // Nothing was recorded: the same debit is applied once the database is back.
+    let reply = evo.call("debit", s.money("tx-1", "ref-1", "1.00")).await;
+    assert_status(&reply, "OK");
+    assert!(!reply.replayed());
+    assert_balance(&reply, "9.00");
+}
+
+#[tokio::test]
+async fn a_payout_past_the_balance_limit_is_unknown_error_and_moves_nothing() {
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    set_cash(&app, &s.player, BALANCE_LIMIT_MINOR).await;
+    let before = total(&app, &s.player).await;
+    let reply = evo
+        .call("promo_payout", s.promo("p-1", "JackpotWin", "0.01"))
+        .await;
+    assert_status(&reply, "UNKNOWN_ERROR");
+    assert_eq!(total(&app, &s.player).await, before);
+}

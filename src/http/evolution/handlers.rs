@@ -52,6 +52,18 @@ impl Stop {
         }
     }
 
+    /// The player's balance on a refusal that has none yet.
+    fn with_player(self, player: &Player) -> Self {
+        if self.balance.is_some() {
+            return self;
+        }
+        Stop {
+            balance: Some(player.balances.clone()),
+            currency: Some(player.currency.clone()),
+            ..self
+        }
+    }
+
     fn of(status: Status, player: &Player, detail: impl Into<String>) -> Self {
         Stop {
             balance: Some(player.balances.clone()),
@@ -235,6 +247,9 @@ impl Ctx<'_> {
             Endpoint::Cancel => self.cancel(money, &player).await,
             Endpoint::Promo => self.promo(money, amount, &player, &session).await,
         }
+        // The player is known from step 5 on: every refusal carries its balance (2.6),
+        // a derived id too long to be an id included.
+        .map_err(|stop| stop.with_player(&player))
     }
 
     /// What each call requires besides sid, userId and currency.
@@ -499,7 +514,12 @@ impl Ctx<'_> {
                 )
             }
             Outcome::Refused(r) => (
-                adjust(r.reason).unwrap_or_else(|| status::of_reason(r.reason)),
+                // A replay answers the recorded refusal as the first time (2.8): the
+                // override only decides a fresh answer.
+                (!answer.replayed)
+                    .then(|| adjust(r.reason))
+                    .flatten()
+                    .unwrap_or_else(|| status::of_reason(call, r.reason)),
                 &r.balance,
                 &r.currency,
                 Some(r.reason.as_str().to_owned()),

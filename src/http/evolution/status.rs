@@ -72,12 +72,14 @@ pub fn of_success(call: Call, replayed: bool, tombstone: bool) -> Status {
     }
 }
 
-/// A recorded refusal of the ledger (the same status when replayed).
-pub fn of_reason(reason: Reason) -> Status {
+/// A recorded refusal of the ledger on `call` (the same status when replayed).
+pub fn of_reason(call: Call, reason: Reason) -> Status {
     match reason {
         Reason::InsufficientFunds => Status::InsufficientFunds,
         Reason::PlayerBlocked => Status::AccountLocked,
         Reason::SessionExpired => Status::InvalidSid,
+        // A credit of a refId whose debit was cancelled (P 8.24).
+        Reason::TransactionRolledBack if call == Call::Credit => Status::BetAlreadySettled,
         // A debit whose refId a cancel came before (P 8.33).
         Reason::TransactionRolledBack => Status::FinalErrorActionFailed,
         // A credit after the cancel, a cancel after the credit (P 8.22, 8.24).
@@ -146,6 +148,22 @@ mod tests {
         assert_eq!(
             of_code(Call::Credit, ErrorCode::Internal),
             Status::UnknownError
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_transaction_answers_by_call() {
+        assert_eq!(
+            of_reason(Call::Debit, Reason::TransactionRolledBack),
+            Status::FinalErrorActionFailed
+        );
+        assert_eq!(
+            of_reason(Call::Credit, Reason::TransactionRolledBack),
+            Status::BetAlreadySettled
+        );
+        assert_eq!(
+            of_reason(Call::Credit, Reason::BetRolledBack),
+            Status::BetAlreadySettled
         );
     }
 }
