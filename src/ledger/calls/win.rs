@@ -141,6 +141,15 @@ impl Wallet {
             let mut notified = pin!(subscription.notify().notified());
             notified.as_mut().enable();
             let result = self.execute(call.clone(), deadline).await;
+            // A look after the first that could not run (no turn of the player, no
+            // connection: nothing recorded) leaves what the earlier looks found: no bet.
+            // Once the window is over that is the answer, not `retry_later`.
+            let result = match result {
+                Err(e) if waited && last_run && e.code() == ErrorCode::RetryLater => {
+                    Err(crate::ledger::rules::win::bet_not_found())
+                }
+                result => result,
+            };
             if !is_missing(&result) || last_run || s.correlation_wait_ms == 0 {
                 break result;
             }
