@@ -12,6 +12,8 @@
 #    burst (waves of 100 simultaneous rounds), and a hot player (waves of 100 simultaneous
 #    rounds on one player) next to pgbench on one row; then the sustained load again
 #    through the Hub88 and the Evolution adapters (`--protocol hub88|evolution`);
+#    then what those calls left on disk, per table and index, after VACUUM ANALYZE
+#    (storage.txt in $BENCH_OUT);
 # 5. a table of the results; JSON reports, pgbench logs and pg_stat_statements of the
 #    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX);
 # 6. the same three loads through HAProxy (round robin; installed with apt when
@@ -258,6 +260,33 @@ for protocol in hub88 evolution; do
         --players "$players" --duration "$duration"
 done
 
+# --- storage: what the money calls above left on disk -----------------------------------
+# After VACUUM ANALYZE: each relation a money call adds rows to (a table with its TOAST,
+# free space and visibility maps; each of its indexes), per money call recorded (ledger
+# rows and recorded refusals). Balances and players are updated in place and left out.
+storage_sql="
+WITH calls AS (
+    SELECT (SELECT count(*) FROM transactions)
+         + (SELECT count(*) FROM idempotency_keys WHERE outcome ? 'refused') AS n
+), rel AS (
+    SELECT t.relname AS tbl, t.relname AS relation, pg_table_size(t.oid) AS bytes, 0 AS o
+      FROM pg_class t
+     WHERE t.relname IN ('transactions', 'idempotency_keys', 'rounds') AND t.relkind IN ('r', 'p')
+    UNION ALL
+    SELECT t.relname, c.relname, pg_relation_size(c.oid), 1
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+     WHERE t.relname IN ('transactions', 'idempotency_keys', 'rounds')
+)
+SELECT tbl AS \"table\", relation, bytes, round(bytes::numeric / greatest(n, 1), 1) AS per_call
+  FROM rel, calls
+UNION ALL
+SELECT 'all', (SELECT n FROM calls) || ' calls', sum(bytes), round(sum(bytes)::numeric / greatest(max(n), 1), 1)
+  FROM rel, calls
+ORDER BY 1, 3 DESC"
+pg_psql "$pg_port" -d wallet -c "VACUUM ANALYZE" >/dev/null
+pg_psql "$pg_port" -d wallet -P pager=off -c "$storage_sql" >"$out/storage.txt"
+storage_per_call=$(pg_psql "$pg_port" -d wallet -At -c "SELECT per_call FROM ($storage_sql) s WHERE \"table\" = 'all'")
+
 # --- the table -------------------------------------------------------------------------
 j() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo "n/a"; }
 ms() { awk -v us="$1" 'BEGIN { if (us == "n/a") print "n/a"; else printf "%.1f", us / 1000 }'; }
@@ -310,6 +339,7 @@ adapter_row() {
 }
 adapter_row hub88
 adapter_row evolution
+row "storage per money call, after VACUUM ANALYZE (bytes)" "$storage_per_call (per table and index: $out/storage.txt)"
 printf '\n'
 log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 

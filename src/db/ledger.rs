@@ -35,9 +35,70 @@ pub struct NewLedgerRow {
     pub seq: i64,
 }
 
-const COLUMNS: &str = "id, provider_id, transaction_id, player_id, kind, win_kind, amount, \
-     currency, split, balance_after, round_id, game_id, session_id, reference_id, \
-     reference_transaction_id, created_at, seq";
+/// The columns [`from_row`] reads, in its order.
+macro_rules! columns {
+    () => {
+        "id, provider_id, transaction_id, player_id, kind, win_kind, amount, currency, split, \
+         balance_after, round_id, game_id, session_id, reference_id, \
+         reference_transaction_id, created_at, seq"
+    };
+}
+
+/// [`find`]'s statement.
+pub const FIND: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM transactions WHERE provider_id = $1 AND transaction_id = $2"
+);
+
+/// [`round_rows`]'s statement.
+pub const ROUND_ROWS: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM transactions WHERE provider_id = $1 AND round_id = $2 AND player_id = $3 \
+     ORDER BY id"
+);
+
+/// [`bet_rows`]'s statement.
+pub const BET_ROWS: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM transactions WHERE provider_id = $1 AND player_id = $3 \
+       AND round_id = (SELECT round_id FROM transactions \
+           WHERE provider_id = $1 AND transaction_id = $2 AND player_id = $3) \
+     UNION SELECT ",
+    columns!(),
+    " FROM transactions WHERE provider_id = $1 \
+       AND reference_transaction_id = $2 AND player_id = $3 \
+       AND kind IN ('win', 'rollback') \
+     ORDER BY id"
+);
+
+/// [`open_session_bet`]'s statement.
+pub const OPEN_SESSION_BET: &str = concat!(
+    "WITH recent AS (SELECT id, provider_id, transaction_id, kind, win_kind, round_id, \
+         game_id, session_id, reference_id \
+       FROM transactions WHERE player_id = $2 ORDER BY id DESC LIMIT $5), \
+     bet AS (SELECT r.transaction_id, r.round_id FROM recent r \
+       WHERE r.session_id = $3 AND r.kind = 'bet' AND r.game_id = $4 \
+         AND r.provider_id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM recent s WHERE s.reference_id = r.id) \
+         AND NOT EXISTS (SELECT 1 FROM recent w WHERE w.kind = 'win' \
+             AND w.win_kind = 'win' AND w.provider_id = $1 AND w.round_id = r.round_id) \
+       ORDER BY r.id DESC LIMIT 1) \
+     SELECT ",
+    columns!(),
+    ", (SELECT transaction_id FROM bet) FROM transactions \
+     WHERE provider_id = $1 AND player_id = $2 AND round_id = (SELECT round_id FROM bet) \
+     ORDER BY id"
+);
+
+const LIST_FOR_PLAYER: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM transactions WHERE player_id = $1 \
+     AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+);
 
 /// A split as stored: `{"cash": 800, "bonus": 200}` in minor units.
 pub(super) fn split_from_json(value: Value) -> Result<Split, DbError> {
@@ -104,11 +165,7 @@ pub async fn find(
     provider_id: &str,
     transaction_id: &str,
 ) -> Result<Option<Entry>, DbError> {
-    let stmt = client
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND transaction_id = $2"
-        ))
-        .await?;
+    let stmt = client.prepare_cached(FIND).await?;
     let row = client
         .query_opt(&stmt, &[&provider_id, &transaction_id])
         .await?;
@@ -122,12 +179,7 @@ pub async fn round_rows(
     round_id: &str,
     player_id: &str,
 ) -> Result<Vec<Entry>, DbError> {
-    let stmt = client
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions \
-             WHERE provider_id = $1 AND round_id = $2 AND player_id = $3 ORDER BY id"
-        ))
-        .await?;
+    let stmt = client.prepare_cached(ROUND_ROWS).await?;
     let rows = client
         .query(&stmt, &[&provider_id, &round_id, &player_id])
         .await?;
@@ -144,18 +196,7 @@ pub async fn bet_rows(
     transaction_id: &str,
     player_id: &str,
 ) -> Result<Vec<Entry>, DbError> {
-    let stmt = client
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 AND player_id = $3 \
-               AND round_id = (SELECT round_id FROM transactions \
-                   WHERE provider_id = $1 AND transaction_id = $2 AND player_id = $3) \
-             UNION \
-             SELECT {COLUMNS} FROM transactions WHERE provider_id = $1 \
-               AND reference_transaction_id = $2 AND player_id = $3 \
-               AND kind IN ('win', 'rollback') \
-             ORDER BY id"
-        ))
-        .await?;
+    let stmt = client.prepare_cached(BET_ROWS).await?;
     let rows = client
         .query(&stmt, &[&provider_id, &transaction_id, &player_id])
         .await?;
@@ -176,23 +217,7 @@ pub async fn open_session_bet(
     session_id: Uuid,
     game_id: &str,
 ) -> Result<Option<(ExternalTxId, Vec<Entry>)>, DbError> {
-    let stmt = client
-        .prepare_cached(&format!(
-            "WITH recent AS (SELECT id, provider_id, transaction_id, kind, win_kind, round_id, \
-                 game_id, session_id, reference_id \
-               FROM transactions WHERE player_id = $2 ORDER BY id DESC LIMIT $5), \
-             bet AS (SELECT r.transaction_id, r.round_id FROM recent r \
-               WHERE r.session_id = $3 AND r.kind = 'bet' AND r.game_id = $4 \
-                 AND r.provider_id = $1 \
-                 AND NOT EXISTS (SELECT 1 FROM recent s WHERE s.reference_id = r.id) \
-                 AND NOT EXISTS (SELECT 1 FROM recent w WHERE w.kind = 'win' \
-                     AND w.win_kind = 'win' AND w.provider_id = $1 AND w.round_id = r.round_id) \
-               ORDER BY r.id DESC LIMIT 1) \
-             SELECT {COLUMNS}, (SELECT transaction_id FROM bet) FROM transactions \
-             WHERE provider_id = $1 AND player_id = $2 AND round_id = (SELECT round_id FROM bet) \
-             ORDER BY id"
-        ))
-        .await?;
+    let stmt = client.prepare_cached(OPEN_SESSION_BET).await?;
     let rows = client
         .query(
             &stmt,
@@ -222,12 +247,7 @@ pub async fn list_for_player(
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Entry>, DbError> {
-    let stmt = client
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM transactions WHERE player_id = $1 \
-             AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-        ))
-        .await?;
+    let stmt = client.prepare_cached(LIST_FOR_PLAYER).await?;
     let rows = client.query(&stmt, &[&player_id, &before, &limit]).await?;
     from_rows(&rows)
 }

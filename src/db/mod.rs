@@ -248,6 +248,18 @@ pub async fn unlock_all(client: &Client) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Prepares `statements` on the connection (or finds them in its cache: then without a
+/// round trip). Requests on one connection run in the order they are sent, and a query
+/// future sends its request when first polled, unless it still has to prepare its
+/// statement: prepared first, statements joined with `try_join!` go out in the order
+/// they are listed, in one pipelined round trip. Where that order matters for
+/// correctness (a read that must see at least what an earlier one saw), this is called
+/// first.
+pub async fn prepare(client: &Client, statements: &[&str]) -> Result<(), DbError> {
+    futures::future::try_join_all(statements.iter().map(|sql| client.prepare_cached(sql))).await?;
+    Ok(())
+}
+
 /// Starts the SERIALIZABLE transaction of a commit group and locks its players' rows
 /// in it, with their balances, after taking the players' advisory locks of `keys`
 /// (sorted; empty when the connection already holds them): one pipelined round trip.
@@ -257,12 +269,7 @@ pub async fn begin_and_lock(
     keys: &[i64],
     player_ids: &[&str],
 ) -> Result<std::collections::HashMap<String, crate::domain::Player>, DbError> {
-    // Prepared first: the requests below go out in this order when first polled, and a
-    // statement still to be prepared would let BEGIN and the row lock overtake it.
-    futures::try_join!(
-        client.prepare_cached(LOCK_PLAYERS),
-        client.prepare_cached(players::LOCK)
-    )?;
+    prepare(client, &[LOCK_PLAYERS, players::LOCK]).await?;
     let advisory = async {
         match keys.is_empty() {
             true => Ok(()),

@@ -33,7 +33,8 @@ pub struct Context {
     pub ledger_seq: Option<i64>,
 }
 
-const CONTEXT: &str = "\
+/// [`context`]'s statement.
+pub const CONTEXT: &str = "\
 SELECT i.fingerprint, i.outcome,
        s.session_id, s.player_id, s.provider_id, s.game_id, s.expires_at, s.expires_at > now(),
        r.provider_id, r.round_id, r.player_id, r.game_id, r.status, r.opened_at,

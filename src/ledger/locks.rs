@@ -3,9 +3,11 @@
 //! waits in line instead of aborting at the database. The queue per player is bounded.
 //!
 //! Also a hint, never a condition of correct money: which players lately had calls made
-//! stale by another process ([`PlayerLocks::contended`]), so that their next calls read
-//! under the player's advisory lock from their first attempt instead of after a wasted
-//! one.
+//! stale by another process more than once ([`PlayerLocks::contended`]), so that their
+//! next calls read under the player's advisory lock from their first attempt instead of
+//! after a wasted one. One stale read (a duplicate sent to two processes at once, a win
+//! racing its bet) says nothing of the player's next calls and marks nothing: an
+//! exclusive attempt commits alone, without the group commit's sharing.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -26,12 +28,21 @@ pub struct PlayerLocks {
     slots: Arc<Mutex<HashMap<String, Slot>>>,
     queue_max: usize,
     wait_max: Duration,
-    /// Players whose calls went stale, and until when that counts.
-    contended: Mutex<HashMap<String, Instant>>,
+    /// Players whose calls went stale: until when that counts, and how many times.
+    contended: Mutex<HashMap<String, Stales>>,
 }
 
-/// How long a stale read marks its player as contended.
+/// How long a stale read is remembered: a second one within it marks its player as
+/// contended, for as long again after the latest.
 const CONTENDED_FOR: Duration = Duration::from_secs(2);
+/// Stale reads within [`CONTENDED_FOR`] of each other that mark a player contended.
+const CONTENDED_AFTER: u32 = 2;
+
+#[derive(Clone, Copy)]
+struct Stales {
+    until: Instant,
+    count: u32,
+}
 /// Players remembered as contended at most; past it, expired marks are dropped and, if
 /// that is not enough, no new mark is made.
 const CONTENDED_MAX: usize = 10_000;
@@ -77,19 +88,25 @@ impl PlayerLocks {
         };
         let mut marks = self.contended.lock().expect("contention table poisoned");
         if marks.len() >= CONTENDED_MAX && !marks.contains_key(player_id) {
-            marks.retain(|_, until| *until > now);
+            marks.retain(|_, s| s.until > now);
             if marks.len() >= CONTENDED_MAX {
                 return;
             }
         }
-        marks.insert(player_id.to_owned(), until);
+        let count = match marks.get(player_id) {
+            Some(s) if s.until > now => s.count.saturating_add(1),
+            _ => 1,
+        };
+        marks.insert(player_id.to_owned(), Stales { until, count });
     }
 
-    /// Whether a call of this player found its reads stale in the last two seconds.
+    /// Whether calls of this player found their reads stale at least
+    /// [`CONTENDED_AFTER`] times, each within two seconds of the one before, the latest
+    /// in the last two seconds.
     pub fn contended(&self, player_id: &str) -> bool {
         let mut marks = self.contended.lock().expect("contention table poisoned");
         match marks.get(player_id) {
-            Some(until) if *until > Instant::now() => true,
+            Some(s) if s.until > Instant::now() => s.count >= CONTENDED_AFTER,
             Some(_) => {
                 marks.remove(player_id);
                 false
@@ -173,6 +190,8 @@ mod tests {
     fn a_contended_player_is_remembered_for_a_while_and_others_are_not() {
         let locks = PlayerLocks::new(1, Duration::from_secs(5));
         assert!(!locks.contended("p"));
+        locks.mark_contended("p");
+        assert!(!locks.contended("p"), "one stale read marks nothing");
         locks.mark_contended("p");
         assert!(locks.contended("p"));
         assert!(!locks.contended("q"));

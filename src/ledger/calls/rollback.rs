@@ -31,18 +31,26 @@ impl MoneyCall for RollbackCall {
         let provider = cmd.key.provider.as_str();
         let target = cmd.target.as_str();
         let player = cmd.player.as_str();
-        // The context first: its ledger sequence dates the reads after it.
-        let ctx = db::movement::context(client, &cmd.key, &cmd.player, None, None, None).await?;
+        let statements = [
+            db::movement::CONTEXT,
+            db::ledger::BET_ROWS,
+            db::ledger::FIND,
+        ];
+        db::prepare(client, &statements).await?;
+        // The context goes out first, the other reads after it in the same round trip:
+        // each sees at least what it saw, and its ledger sequence, checked under the
+        // player's lock, dates them all.
+        let (ctx, bet_rows, found) = try_join!(
+            db::movement::context(client, &cmd.key, &cmd.player, None, None, None),
+            db::ledger::bet_rows(client, provider, target, player),
+            db::ledger::find(client, provider, target),
+        )?;
         if let Some(recorded) = ctx.recorded {
             let balance = self.policy.replay_balance;
             return wallet
                 .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
                 .await;
         }
-        let (bet_rows, found) = try_join!(
-            db::ledger::bet_rows(client, provider, target, player),
-            db::ledger::find(client, provider, target),
-        )?;
         let (player, member) = attempt.lock(wallet, &cmd.player, ctx.ledger_seq).await?;
         wallet.player_currency(&player)?;
         let context = RollbackContext {

@@ -37,47 +37,55 @@ impl MoneyCall for WinCall {
         let needs_bet = cmd.kind.pays_a_bet();
         let session_id = cmd.session.and_then(|s| s.0);
         let player = cmd.player.as_str();
-        let rows = async {
-            match (needs_bet, &cmd.bet) {
-                (false, _) => Ok(Vec::new()),
-                (true, Some(bet)) => {
-                    db::ledger::bet_rows(client, provider, bet.as_str(), player).await
-                }
-                (true, None) => {
-                    db::ledger::round_rows(client, provider, cmd.round.as_str(), player).await
-                }
-            }
-        };
+        let by_bet = cmd.bet.as_ref().filter(|_| needs_bet);
+        let by_round = needs_bet && cmd.bet.is_none();
         // The last resort for a win without bet id or round match: the session's
         // latest unsettled bet in this game.
-        let by_session = async {
-            match session_id {
-                Some(session_id) if needs_bet && cmd.bet.is_none() => {
+        let by_session = session_id.filter(|_| by_round);
+        let rows_sql = match (by_bet, by_round) {
+            (Some(_), _) => Some(db::ledger::BET_ROWS),
+            (None, true) => Some(db::ledger::ROUND_ROWS),
+            (None, false) => None,
+        };
+        let session_sql = by_session.map(|_| db::ledger::OPEN_SESSION_BET);
+        let statements: Vec<&str> = [Some(db::movement::CONTEXT), rows_sql, session_sql]
+            .into_iter()
+            .flatten()
+            .collect();
+        db::prepare(client, &statements).await?;
+        let round_id = Some(&cmd.round).filter(|_| cmd.closes_round);
+        // The context goes out first, the other reads after it in the same round trip:
+        // each sees at least what it saw, and its ledger sequence, checked under the
+        // player's lock, dates them all.
+        let ctx =
+            db::movement::context(client, &cmd.key, &cmd.player, session_id, round_id, by_bet);
+        let rows = async {
+            match (by_bet, by_round) {
+                (Some(bet), _) => {
+                    db::ledger::bet_rows(client, provider, bet.as_str(), player).await
+                }
+                (None, true) => {
+                    db::ledger::round_rows(client, provider, cmd.round.as_str(), player).await
+                }
+                (None, false) => Ok(Vec::new()),
+            }
+        };
+        let session_bet = async {
+            match by_session {
+                Some(session_id) => {
                     let game = cmd.game.as_str();
                     db::ledger::open_session_bet(client, provider, player, session_id, game).await
                 }
-                _ => Ok(None),
+                None => Ok(None),
             }
         };
-        let tombstone_of = cmd.bet.as_ref().filter(|_| needs_bet);
-        let round_id = Some(&cmd.round).filter(|_| cmd.closes_round);
-        // The context first: its ledger sequence dates the reads after it.
-        let ctx = db::movement::context(
-            client,
-            &cmd.key,
-            &cmd.player,
-            session_id,
-            round_id,
-            tombstone_of,
-        )
-        .await?;
+        let (ctx, rows, session_bet) = try_join!(ctx, rows, session_bet)?;
         if let Some(recorded) = ctx.recorded {
             let balance = self.policy.replay_balance;
             return wallet
                 .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
                 .await;
         }
-        let (rows, session_bet) = try_join!(rows, by_session)?;
         let (player, member) = attempt.lock(wallet, &cmd.player, ctx.ledger_seq).await?;
         wallet.player_currency(&player)?;
         let context = WinContext {
