@@ -26,6 +26,9 @@
 #   BENCH_POOL [32] (wallet's pool_max_size: 16 left calls waiting ~20 ms for a connection)  BENCH_SEED [42]
 #   BENCH_OUT [mktemp]     BENCH_SKIP_BUILD [unset]
 #   BENCH_REPLICAS [1] (0 skips step 6)  BENCH_LB_PORT [18460]
+#   BENCH_WAKE [unset] (1: also measure the two ways a win can learn of a bet another
+#   process commits: the sustained and burst loads on two processes without the poll,
+#   and the wallet's SQL under pgbench with a NOTIFY per commit group)
 #   BENCH_REPLICA_LANES [1] (commit lanes of each of the two processes: together as many
 #   as the one process has, as the README advises for replicas)
 #
@@ -88,12 +91,14 @@ if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
 fi
 wallet="${CARGO_TARGET_DIR:-target}/release/wallet"
 
-# start_wallet PORT NAME [LANES]: `wallet serve` on 127.0.0.1:PORT (log: $out/NAME.log)
-# with LANES commit lanes (default: the configured 2); waits until it is ready and prints
-# its pid.
+# start_wallet PORT NAME [LANES [POLL_MS]]: `wallet serve` on 127.0.0.1:PORT (log:
+# $out/NAME.log) with LANES commit lanes (default: the configured 2) and
+# ledger.correlation_poll_ms POLL_MS (default: the configured 10); waits until it is
+# ready and prints its pid.
 start_wallet() {
-    local port=$1 name=$2 lanes=${3:-2} pid
+    local port=$1 name=$2 lanes=${3:-2} poll=${4:-10} pid
     WALLET__LEDGER__COMMIT_LANES="$lanes" \
+        WALLET__LEDGER__CORRELATION_POLL_MS="$poll" \
         WALLET_CONFIG=config/development.toml \
         WALLET__DATABASE__URL="$db_url" \
         WALLET__SERVER__LISTEN="127.0.0.1:$port" \
@@ -170,9 +175,11 @@ pg_psql "$pg_port" -d bench_sql \
     -c "INSERT INTO balances SELECT 'p' || g, c, CASE c WHEN 'cash' THEN 1000000000000 ELSE 0 END FROM generate_series(1, $players) g, unnest(ARRAY['cash', 'bonus']) c" \
     -c "VACUUM ANALYZE"
 
-# wallet_sql_script K: a pgbench script of K bets (of K random players) in one transaction.
+# wallet_sql_script K [notify]: a pgbench script of K bets (of K random players) in one
+# transaction; with `notify`, the transaction also sends one NOTIFY naming the first
+# player (what waking a win in another process by LISTEN/NOTIFY would add to a group).
 wallet_sql_script() {
-    local k=$1 i ids="" txs="" rounds="" cats="" deltas="" jsons=""
+    local k=$1 notify=${2:-} i ids="" txs="" rounds="" cats="" deltas="" jsons=""
     printf '\\set t random(1, 1000000000000000)\n'
     for ((i = 0; i < k; i++)); do printf '\\set p%d random(1, %d)\n' "$i" "$players"; done
     for ((i = 0; i < k; i++)); do
@@ -188,29 +195,44 @@ wallet_sql_script() {
     printf '%s\n' "BEGIN ISOLATION LEVEL SERIALIZABLE;"
     printf '%s\n' "SELECT p.player_id, p.currency, p.status, b.category, b.amount, p.ledger_seq FROM players p LEFT JOIN balances b ON b.player_id = p.player_id WHERE p.player_id = ANY(ARRAY[$ids]) ORDER BY p.player_id FOR UPDATE OF p;"
     printf '%s\n' "WITH upd AS (UPDATE balances b SET amount = b.amount + d.delta FROM unnest(ARRAY[$ids], ARRAY[$cats], ARRAY[$deltas]::bigint[]) AS d(player_id, category, delta) WHERE b.player_id = d.player_id AND b.category = d.category RETURNING b.player_id, b.category, b.amount), ledger AS (INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind, amount, currency, split, balance_after, round_id, game_id, session_id, reference_id, reference_transaction_id, seq, created_at) SELECT gen_random_uuid(), 'demo', x.tx, x.player, 'bet', NULL, 5, 'EUR', x.split, x.split, x.round, 'slots', NULL, NULL, NULL, (SELECT ledger_seq + 1 FROM players WHERE player_id = x.player), now() FROM unnest(ARRAY[$txs], ARRAY[$ids], ARRAY[$rounds], ARRAY[$jsons]::jsonb[]) AS x(tx, player, round, split)), sequenced AS (UPDATE players p SET ledger_seq = p.ledger_seq + 1 WHERE p.player_id = ANY(ARRAY[$ids])), idempotency AS (INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, outcome) SELECT 'demo', x.tx, '\\x00'::bytea, jsonb_build_object('applied', x.split) FROM unnest(ARRAY[$txs], ARRAY[$jsons]::jsonb[]) AS x(tx, split)), opened AS (INSERT INTO rounds (provider_id, round_id, player_id, game_id) SELECT 'demo', x.round, x.player, 'slots' FROM unnest(ARRAY[$rounds], ARRAY[$ids]) AS x(round, player)) SELECT player_id, category, amount FROM upd;"
+    [[ -n $notify ]] && printf '%s\n' "SELECT pg_notify('wallet_bets', 'p' || :p0);"
     printf '%s\n' "COMMIT;"
     printf '%s\n' "SELECT pg_advisory_unlock_all();"
 }
 
-# wallet_sql_run K: bets per second (K × tps) at $concurrency / K clients.
+# wallet_sql_run K [notify]: bets per second (K × tps) at $concurrency / K clients.
 wallet_sql_run() {
-    local k=$1 clients=$(((concurrency + $1 - 1) / $1))
-    wallet_sql_script "$k" >"$out/wallet-sql-$k.sql"
+    local k=$1 clients=$(((concurrency + $1 - 1) / $1)) name="wallet-sql-$1${2:+-notify}"
+    wallet_sql_script "$k" "${2:-}" >"$out/$name.sql"
     "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U wallet -d bench_sql -M prepared \
         -c "$clients" -j "$cores" -T "$duration" --max-tries=10000 \
-        -f "$out/wallet-sql-$k.sql" >"$out/pgbench-wallet-sql-$k.log" 2>&1 ||
-        { cat "$out/pgbench-wallet-sql-$k.log" >&2; pg_die "pgbench wallet-sql $k failed"; }
+        -f "$out/$name.sql" >"$out/pgbench-$name.log" 2>&1 ||
+        { cat "$out/pgbench-$name.log" >&2; pg_die "pgbench $name failed"; }
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' \
-        "$out/pgbench-wallet-sql-$k.log" | awk -v k="$k" '{ printf "%d", $1 * k }'
+        "$out/pgbench-$name.log" | awk -v k="$k" '{ printf "%d", $1 * k }'
 }
 
 log "pgbench: the wallet's SQL, one bet per transaction, $concurrency clients"
 sql_1=$(wallet_sql_run 1)
 log "pgbench: the wallet's SQL, eight bets per transaction, $(((concurrency + 7) / 8)) clients"
 sql_8=$(wallet_sql_run 8)
+# BENCH_WAKE=1: what LISTEN/NOTIFY would cost the commit groups, with one listener
+# connected: eight bets per transaction without and with a NOTIFY, twice each, alternated.
+if [[ ${BENCH_WAKE:-} == 1 ]]; then
+    log "pgbench: the wallet's SQL, eight bets per transaction, without and with a NOTIFY"
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U wallet -d bench_sql -q \
+        -c "LISTEN wallet_bets" -c "SELECT pg_sleep($((4 * duration + 10)))" >/dev/null 2>&1 &
+    listener_pid=$!
+    wake_sql=""
+    for _ in 1 2; do
+        wake_sql+="$(wallet_sql_run 8) $(wallet_sql_run 8 notify) "
+    done
+    kill "$listener_pid" 2>/dev/null || true
+    wait "$listener_pid" 2>/dev/null || true
+fi
 # The pgbench databases are done with: dropped, so that autovacuum does not work on
 # them (and take CPU) while the wallet is measured.
-pg_psql "$pg_port" -d postgres -c "DROP DATABASE bench" -c "DROP DATABASE bench_sql" \
+pg_psql "$pg_port" -d postgres -c "DROP DATABASE bench" -c "DROP DATABASE bench_sql WITH (FORCE)" \
     -c "CHECKPOINT" >/dev/null
 
 # --- the wallet under loadgen ----------------------------------------------------------
@@ -391,9 +413,16 @@ through_lb() {
     retries_before=$(counter wallet_serialization_retries_total "$@")
     stale_before=$(counter wallet_stale_reads_total "$@")
     target="http://127.0.0.1:$lb_port"
-    loadgen "lb-$name-sustained" --concurrency "$concurrency" --players "$players" --duration "$duration"
-    loadgen "lb-$name-burst" --burst 100 --players "$players" --duration "$duration"
-    loadgen "lb-$name-hot" --burst 100 --hot-players 1 --duration "$duration"
+    local loads=" ${BENCH_LB_LOADS:-sustained burst hot} "
+    if [[ $loads == *" sustained "* ]]; then
+        loadgen "lb-$name-sustained" --concurrency "$concurrency" --players "$players" --duration "$duration"
+    fi
+    if [[ $loads == *" burst "* ]]; then
+        loadgen "lb-$name-burst" --burst 100 --players "$players" --duration "$duration"
+    fi
+    if [[ $loads == *" hot "* ]]; then
+        loadgen "lb-$name-hot" --burst 100 --hot-players 1 --duration "$duration"
+    fi
     target=""
     echo "$(($(counter wallet_serialization_retries_total "$@") - retries_before))" >"$out/lb-$name.retries"
     echo "$(($(counter wallet_stale_reads_total "$@") - stale_before))" >"$out/lb-$name.stale"
@@ -412,6 +441,22 @@ server_pid=$(start_wallet "$http_port" server-1 "$replica_lanes")
 second_pid=$(start_wallet "$second_port" server-2 "$replica_lanes")
 log "HAProxy in front of two processes"
 through_lb two "$http_port" "$second_port"
+
+# BENCH_WAKE=1: the same two processes without the poll for a bet committed by the other
+# (a look every 10 s: within the 2 s window only in-process signals wake a win), the
+# sustained and burst loads only; then back to the configured poll.
+if [[ ${BENCH_WAKE:-} == 1 ]]; then
+    log "two processes without the cross-process poll"
+    kill -TERM "$server_pid" "$second_pid"
+    while kill -0 "$server_pid" "$second_pid" 2>/dev/null; do sleep 0.1; done
+    server_pid=$(start_wallet "$http_port" server-nopoll-1 "$replica_lanes" 10000)
+    second_pid=$(start_wallet "$second_port" server-nopoll-2 "$replica_lanes" 10000)
+    BENCH_LB_LOADS="sustained burst" through_lb nopoll "$http_port" "$second_port"
+    kill -TERM "$server_pid" "$second_pid"
+    while kill -0 "$server_pid" "$second_pid" 2>/dev/null; do sleep 0.1; done
+    server_pid=$(start_wallet "$http_port" server-1b "$replica_lanes")
+    second_pid=$(start_wallet "$second_port" server-2b "$replica_lanes")
+fi
 
 # A rolling restart under load: the sustained load through HAProxy to both processes;
 # a third of the way in the second gets SIGTERM and comes back, two thirds in the first.
@@ -462,6 +507,23 @@ for load in sustained burst hot; do
 done
 lb_pair "retries / stale reads (all processes)" "$(cat "$out/lb-one.retries") / $(cat "$out/lb-one.stale")" "$(cat "$out/lb-two.retries") / $(cat "$out/lb-two.stale")"
 printf '\n'
+if [[ ${BENCH_WAKE:-} == 1 ]]; then
+    printf '| %-44s | %-16s | %-16s | %-16s |\n' "waking a win whose bet another process commits" "poll (two)" "no poll" "no poll / poll"
+    printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..18})"
+    wake_row() {
+        local a b
+        a=$(j "lb-two-$2" "$3")
+        b=$(j "lb-nopoll-$2" "$3")
+        printf '| %-44s | %-16s | %-16s | %-16s |\n' "$1" "$a" "$b" "$(ratio "$b" "$a")"
+    }
+    wake_row "sustained (bets+wins/s)" sustained "$bw | floor"
+    wake_row "  latency p99 (us)" sustained .latency.p99_us
+    wake_row "burst of 100 (calls/s)" burst ".calls_per_s | floor"
+    wake_row "  latency p99 (us)" burst .latency.p99_us
+    read -r -a w <<<"$wake_sql"
+    printf '| %-44s | %-16s | %-16s | %-16s |\n' "pgbench wallet SQL, 8 per tx (bets/s)" "${w[0]} ${w[2]}" "+NOTIFY: ${w[1]} ${w[3]}" "$(ratio "$((w[1] + w[3]))" "$((w[0] + w[2]))")"
+    printf '\n'
+fi
 printf '| %-44s | %-36s |\n' "rolling restart (both processes, one by one)" "$(j lb-rolling "$bw | floor") bets+wins/s over $((3 * duration)) s"
 printf '| %-44s | %-36s |\n' "  calls resent after a failure / unresolved" "$(j lb-rolling .resent_calls) / $(j lb-rolling .unresolved_calls)"
 printf '| %-44s | %-36s |\n' "  5xx and transport errors seen / money check" "$(j lb-rolling .server_errors_5xx) + $(j lb-rolling .transport_errors) / $(j lb-rolling "$(money)")"

@@ -53,9 +53,12 @@ use crate::domain::{Direction, ErrorCode, Outcome, Player, PlayerId, Receipt, Re
 ///
 /// Waiting instead of aborting: inside this process, calls of one player take turns
 /// ([`super::locks::PlayerLocks`]); across processes, every commit group holds its
-/// players' advisory locks around its transaction ([`super::group`]), and an attempt
-/// tried again after a stale read takes its player's advisory lock before it reads and
-/// commits on that same connection, so it cannot go stale again. Neither is needed for
+/// players' advisory locks around its transaction ([`super::group`]). An attempt tried
+/// again after a stale read first runs as before, in a commit group: what made it stale
+/// has committed, and the call (a resend that now replays, a win that now finds its
+/// bet) is usually done. Only one that goes stale a second time takes its player's
+/// advisory lock before it reads and commits on that same connection, so it cannot go
+/// stale again: a commit of its own, without the group's sharing. Neither is needed for
 /// correct money: the sequence check is.
 pub(super) trait MoneyCall: Send + Sync {
     fn player(&self) -> &PlayerId;
@@ -92,8 +95,8 @@ impl Attempt {
     /// then checks that the player's ledger is still where `read_seq` (the sequence
     /// read with the call's context) says: if a call of this player committed in
     /// between, in this process or another, the reads are stale and the attempt ends
-    /// with [`DbError::Stale`] without writing (it is tried again under the player's
-    /// advisory lock, so that it cannot go stale twice).
+    /// with [`DbError::Stale`] without writing (it is tried again; after a second stale
+    /// read, under the player's advisory lock, so that it cannot go stale again).
     pub(super) async fn lock(
         mut self,
         wallet: &Wallet,
@@ -190,6 +193,7 @@ impl Wallet {
         let mut retry: u32 = 0;
         let mut solo = false;
         let mut in_doubt: Option<DbError> = None;
+        let mut stale: u32 = 0;
         // A player whose calls lately went stale (another process commits for it too)
         // is read under its advisory lock from the first attempt.
         let mut exclusive =
@@ -224,8 +228,9 @@ impl Wallet {
             if !retryable {
                 return Err(unless_in_doubt(in_doubt, e));
             }
-            // A stale read is tried again at once: the next attempt waits for the
-            // player's lock at the database instead of sleeping.
+            // A stale read is tried again at once: what made it stale has committed,
+            // and a second try waits for the player's lock at the database instead of
+            // sleeping.
             let sleep_ms = match e.is_stale() && s.player_advisory_locks {
                 true => 0,
                 false => {
@@ -246,8 +251,9 @@ impl Wallet {
             solo |= e.is_shared_failure() || e.is_in_doubt();
             if e.is_stale() {
                 self.inner.locks.mark_contended(call.player().as_str());
+                stale = stale.saturating_add(1);
             }
-            exclusive |= e.is_stale() && s.player_advisory_locks;
+            exclusive |= stale >= 2 && s.player_advisory_locks;
             if e.is_in_doubt() {
                 tracing::warn!(kind = call.kind(), error = %e, "commit in doubt; looking again");
                 in_doubt = Some(e);
