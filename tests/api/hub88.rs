@@ -8,12 +8,11 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use reqwest::{Method, StatusCode};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use ring::rand::SystemRandom;
+use ring::rsa::KeyPair;
+use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
 use serde_json::{json, Value};
-use sha2::Sha256;
+use spki::der::Decode;
 
 use crate::helpers::{Reply, TestApp};
 use crate::provider::{assert_ok, id};
@@ -21,27 +20,39 @@ use crate::provider::{assert_ok, id};
 const GAME: &str = "clt_dragonrising";
 const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/protocol-keys");
 
-fn private_key(name: &str) -> RsaPrivateKey {
-    RsaPrivateKey::read_pkcs8_pem_file(format!("{KEYS}/{name}")).expect("a demo private key")
+/// The DER bytes of a PEM file of the demo keys.
+fn pem_file(name: &str) -> Vec<u8> {
+    let text = std::fs::read(format!("{KEYS}/{name}")).expect("a demo key file");
+    pem_rfc7468::decode_vec(&text).expect("PEM").1
+}
+
+fn private_key(name: &str) -> KeyPair {
+    KeyPair::from_pkcs8(&pem_file(name)).expect("a demo private key")
 }
 
 /// Signs as Hub88 does: base64 of RSASSA-PKCS1-v1_5 SHA-256 over the body bytes.
-fn sign(key: &RsaPrivateKey, body: &[u8]) -> String {
-    let signature = SigningKey::<Sha256>::new(key.clone()).sign(body);
-    STANDARD.encode(signature.to_bytes())
+fn sign(key: &KeyPair, body: &[u8]) -> String {
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        body,
+        &mut signature,
+    )
+    .unwrap();
+    STANDARD.encode(signature)
 }
 
 /// Whether an answer carries our signature over its exact bytes.
 fn signed_by_the_wallet(reply: &Reply) -> bool {
-    let public =
-        RsaPublicKey::read_public_key_pem_file(format!("{KEYS}/wallet-demo-operator-public.pem"))
-            .unwrap();
+    let spki = pem_file("wallet-demo-operator-public.pem");
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki).unwrap();
+    let public = spki.subject_public_key.as_bytes().unwrap();
     let Some(header) = reply.headers.get("x-hub88-signature") else {
         return false;
     };
-    let bytes = STANDARD.decode(header.to_str().unwrap()).unwrap();
-    let signature = Signature::try_from(bytes.as_slice()).unwrap();
-    VerifyingKey::<Sha256>::new(public)
+    let signature = STANDARD.decode(header.to_str().unwrap()).unwrap();
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public)
         .verify(&reply.bytes, &signature)
         .is_ok()
 }
@@ -50,7 +61,7 @@ fn signed_by_the_wallet(reply: &Reply) -> bool {
 struct Hub88<'a> {
     app: &'a TestApp,
     provider: &'static str,
-    key: Arc<RsaPrivateKey>,
+    key: Arc<KeyPair>,
 }
 
 impl<'a> Hub88<'a> {
@@ -255,6 +266,40 @@ async fn a_body_signed_with_openssl_is_accepted() {
     assert_status(&reply, "RS_OK");
     assert_balance(&reply, 1_000_000);
     assert!(signed_by_the_wallet(&reply));
+}
+
+#[tokio::test]
+async fn a_server_configured_with_pkcs1_pem_keys_verifies_and_signs_as_with_spki_and_pkcs8() {
+    // The same two demo keys as the development configuration, in their `BEGIN RSA
+    // PUBLIC KEY` / `BEGIN RSA PRIVATE KEY` forms (1.2's accepted formats).
+    let app = TestApp::spawn_with(|settings| {
+        let hub88 = settings
+            .providers
+            .iter_mut()
+            .find(|p| p.id == "hub88-demo")
+            .and_then(|p| p.hub88.as_mut())
+            .unwrap();
+        hub88.verification_key = format!("{KEYS}/hub88-demo-provider-public.pkcs1.pem");
+        hub88.signing_key = format!("{KEYS}/wallet-demo-operator-private.pkcs1.pem");
+    })
+    .await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    // `call` checks the answer's signature with the SPKI public key.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&id("bet"), "rnd-1", 150_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 850_000);
+    // The PKCS#1 verification key still refuses another provider's key.
+    let other = private_key("hub88-demo2-provider-private.pem");
+    let bytes = serde_json::to_vec(&s.bet(&id("bet"), "rnd-2", 1_000)).unwrap();
+    let reply = hub88
+        .raw("transaction/bet", bytes.clone(), Some(sign(&other, &bytes)))
+        .await;
+    assert_status(&reply, "RS_ERROR_INVALID_SIGNATURE");
+    assert!(signed_by_the_wallet(&reply));
+    assert_eq!(total(&app, &s.player).await, "8.50");
 }
 
 #[tokio::test]
