@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{Reply, TestApp};
+use crate::op_support::recorded_refusal;
 use crate::provider::{assert_ok, id};
 
 const TOKEN: &str = "evolution-demo-token";
@@ -148,6 +149,26 @@ async fn total(app: &TestApp, player: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+async fn set_blocked(app: &TestApp, player: &str, blocked: bool) {
+    let status = if blocked { "blocked" } else { "active" };
+    let reply = app
+        .operator(
+            Method::PATCH,
+            &format!("/v1/players/{player}"),
+            Some(json!({ "status": status })),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+}
+
+/// Closes a sid: expired from now on.
+async fn expire(app: &TestApp, sid: &str) {
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{sid}"), None)
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
 }
 
 /// Posts text exactly as written (numbers serde_json would rewrite).
@@ -737,6 +758,38 @@ async fn a_replayed_refusal_keeps_its_status_after_the_sid_expires() {
     assert_status(&again, "ACCOUNT_LOCKED");
     assert!(again.replayed(), "{:?}", again.headers);
     assert_balance(&again, "10.00");
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
+async fn an_expired_sid_of_a_blocked_player_is_invalid_sid_first_and_on_every_resend() {
+    // 2.7: the expiry (step 9) comes before the block (step 10); the refusal is
+    // recorded, so a resend answers the same refusal (2.8).
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    set_blocked(&app, &s.player, true).await;
+    expire(&app, &s.sid).await;
+    let debit = s.money("tx-1", "ref-1", "1.00");
+    let first = evo.call("debit", debit.clone()).await;
+    assert_status(&first, "INVALID_SID");
+    assert!(!first.replayed());
+    assert_balance(&first, "10.00");
+    let derived = format!("debit:{}:ref-1", s.player);
+    assert_eq!(
+        recorded_refusal(&app, "evolution-demo", &derived)
+            .await
+            .as_deref(),
+        Some("session_expired")
+    );
+    let again = evo.call("debit", debit.clone()).await;
+    assert_status(&again, "INVALID_SID");
+    assert!(again.replayed(), "{:?}", again.headers);
+    assert_balance(&again, "10.00");
+    set_blocked(&app, &s.player, false).await;
+    let again = evo.call("debit", debit).await;
+    assert_status(&again, "INVALID_SID");
+    assert!(again.replayed());
     assert_eq!(total(&app, &s.player).await, "10.00");
 }
 

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use spki::der::Decode;
 
 use crate::helpers::{Reply, TestApp};
+use crate::op_support::recorded_refusal;
 use crate::provider::{assert_ok, id};
 
 const GAME: &str = "clt_dragonrising";
@@ -199,6 +200,26 @@ fn with(mut body: Value, extra: Value) -> Value {
         }
     }
     body
+}
+
+async fn set_blocked(app: &TestApp, player: &str, blocked: bool) {
+    let status = if blocked { "blocked" } else { "active" };
+    let reply = app
+        .operator(
+            Method::PATCH,
+            &format!("/v1/players/{player}"),
+            Some(json!({ "status": status })),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+}
+
+/// Closes a session: expired from now on.
+async fn expire(app: &TestApp, session: &str) {
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{session}"), None)
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
 }
 
 /// The player's total as the operator API shows it.
@@ -1168,6 +1189,35 @@ async fn a_replayed_refusal_keeps_its_status_after_the_token_expires() {
     let again = hub88.call("transaction/bet", bet).await;
     assert_status(&again, "RS_ERROR_USER_DISABLED");
     assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
+async fn an_expired_token_of_a_blocked_player_is_token_expired_first_and_on_every_resend() {
+    // 1.7: the expiry (step 10) comes before the ledger's rules (step 11), the block
+    // among them; the refusal is recorded, so a resend answers it again (1.9).
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    set_blocked(&app, &s.player, true).await;
+    expire(&app, &s.token).await;
+    let tx = id("bet");
+    let bet = s.bet(&tx, "rnd-1", 1_000);
+    let first = hub88.call("transaction/bet", bet.clone()).await;
+    assert_status(&first, "RS_ERROR_TOKEN_EXPIRED");
+    assert!(!first.replayed());
+    assert_eq!(
+        recorded_refusal(&app, "hub88-demo", &tx).await.as_deref(),
+        Some("session_expired")
+    );
+    let again = hub88.call("transaction/bet", bet.clone()).await;
+    assert_status(&again, "RS_ERROR_TOKEN_EXPIRED");
+    assert!(again.replayed(), "{:?}", again.headers);
+    // Unblocked since: still the first answer.
+    set_blocked(&app, &s.player, false).await;
+    let again = hub88.call("transaction/bet", bet).await;
+    assert_status(&again, "RS_ERROR_TOKEN_EXPIRED");
+    assert!(again.replayed());
     assert_eq!(total(&app, &s.player).await, "10.00");
 }
 
