@@ -1309,3 +1309,526 @@ async fn a_win_past_the_balance_limit_is_unknown_and_moves_nothing() {
     assert_status(&reply, "RS_ERROR_UNKNOWN");
     assert_eq!(total(&app, &s.player).await, before);
 }
+
+// ---------------------------------------------------------------- more rules of section 1
+
+/// The operator API's item of one of `hub88-demo`'s transactions.
+async fn item(app: &TestApp, transaction: &str) -> Reply {
+    app.viewer(&format!(
+        "/v1/providers/hub88-demo/transactions/{transaction}"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_win_on_an_expired_token_is_applied() {
+    // 0.2 and 1.7 step 10: token validity is not checked on wins.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let bet = id("bet");
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+            .await,
+        "RS_OK",
+    );
+    expire(&app, &s.token).await;
+    assert_status(
+        &hub88.call("user/balance", s.balance()).await,
+        "RS_ERROR_TOKEN_EXPIRED",
+    );
+    let win = id("win");
+    let body = s.win(&win, "rnd-1", &bet, 2_500_000);
+    let reply = hub88.call("transaction/win", body.clone()).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 11_500_000);
+    let listed = item(&app, &win).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["kind"], "win");
+    assert_eq!(listed.body["amount"], "25.00");
+    assert_eq!(listed.body["reference_transaction_id"], json!(bet));
+    // Its resend on the expired token: the first answer, no money.
+    let reply = hub88.call("transaction/win", body).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 11_500_000);
+    assert!(reply.replayed());
+    assert_eq!(total(&app, &s.player).await, "115.00");
+    assert!(app.discrepancies().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_rollback_for_a_blocked_player_is_applied() {
+    // 0.2 and 1.8: a blocked player's bets are refused, rollbacks applied.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let bet = id("bet");
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+            .await,
+        "RS_OK",
+    );
+    set_blocked(&app, &s.player, true).await;
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&id("bet"), "rnd-2", 1_000))
+            .await,
+        "RS_ERROR_USER_DISABLED",
+    );
+    let rb = id("rb");
+    let reply = hub88
+        .call("transaction/rollback", s.rollback(&rb, &bet))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 10_000_000);
+    let listed = item(&app, &rb).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["kind"], "rollback");
+    assert_eq!(listed.body["amount"], "10.00");
+    assert_eq!(listed.body["reference_transaction_id"], json!(bet));
+    assert_eq!(total(&app, &s.player).await, "100.00");
+}
+
+#[tokio::test]
+async fn a_bad_signature_wins_over_a_malformed_body() {
+    // 1.7: the signature (step 2) before the body (step 3); 1.6: request_uuid echoed
+    // whenever the body is an object with a string request_uuid.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let other = private_key("hub88-demo2-provider-private.pem");
+    let missing = serde_json::to_vec(&with(
+        s.bet(&id("bet"), "rnd-1", 1_000),
+        json!({"round": null}),
+    ))
+    .unwrap();
+    let wrong_type = serde_json::to_vec(&with(
+        s.bet(&id("bet"), "rnd-1", 1_000),
+        json!({"amount": "1000"}),
+    ))
+    .unwrap();
+    let bodies: [(Vec<u8>, &str, bool); 4] = [
+        (b"not json".to_vec(), "RS_ERROR_WRONG_SYNTAX", false),
+        (b"[1]".to_vec(), "RS_ERROR_WRONG_SYNTAX", false),
+        (missing, "RS_ERROR_WRONG_SYNTAX", true),
+        (wrong_type, "RS_ERROR_WRONG_TYPES", true),
+    ];
+    for (body, malformed, has_uuid) in bodies {
+        for signature in [None, Some(sign(&other, &body)), Some("AAAA".to_owned())] {
+            let reply = hub88.raw("transaction/bet", body.clone(), signature).await;
+            assert_status(&reply, "RS_ERROR_INVALID_SIGNATURE");
+            assert_eq!(reply.body.get("request_uuid").is_some(), has_uuid);
+            assert!(signed_by_the_wallet(&reply));
+        }
+        // Correctly signed, the same body is refused for what it is.
+        let reply = hub88
+            .raw(
+                "transaction/bet",
+                body.clone(),
+                Some(sign(&hub88.key, &body)),
+            )
+            .await;
+        assert_status(&reply, malformed);
+    }
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
+async fn the_body_then_the_currency_then_the_amount_then_the_duplicate_check() {
+    // 1.7 steps 3, 7, 8 and 9, pairwise.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    // A negative amount is step 3, before the currency (step 7).
+    let reply = hub88
+        .call(
+            "transaction/bet",
+            with(
+                s.bet(&id("bet"), "rnd-1", 1_000),
+                json!({"currency": "USD", "amount": -1_000}),
+            ),
+        )
+        .await;
+    assert_status(&reply, "RS_ERROR_WRONG_TYPES");
+    // The currency (step 7) before an amount not exact in it (step 8).
+    for path in ["transaction/bet", "transaction/win"] {
+        let body = if path == "transaction/bet" {
+            s.bet(&id("bet"), "rnd-1", 1_000)
+        } else {
+            s.win(&id("win"), "rnd-1", "b", 1_000)
+        };
+        let reply = hub88
+            .call(
+                path,
+                with(body, json!({"currency": "USD", "amount": 1_500})),
+            )
+            .await;
+        assert_status(&reply, "RS_ERROR_WRONG_CURRENCY");
+    }
+    // The amount (step 8) before the duplicate check (step 9): a recorded bet and win
+    // resent with an inexact amount are WRONG_TYPES, not duplicates, and nothing is
+    // recorded for them.
+    let bet = id("bet");
+    let first = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+        .await;
+    assert_status(&first, "RS_OK");
+    let win = id("win");
+    assert_status(
+        &hub88
+            .call("transaction/win", s.win(&win, "rnd-1", &bet, 2_000_000))
+            .await,
+        "RS_OK",
+    );
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_500))
+        .await;
+    assert_status(&reply, "RS_ERROR_WRONG_TYPES");
+    let reply = hub88
+        .call("transaction/win", s.win(&win, "rnd-1", &bet, 2_000_500))
+        .await;
+    assert_status(&reply, "RS_ERROR_WRONG_TYPES");
+    // With an exact but different amount: the duplicate check answers.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_001_000))
+        .await;
+    assert_status(&reply, "RS_ERROR_DUPLICATE_TRANSACTION");
+    // The recorded answers are untouched.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_eq!(reply.body["balance"], first.body["balance"]);
+    assert!(reply.replayed());
+    assert_eq!(total(&app, &s.player).await, "110.00");
+}
+
+#[tokio::test]
+async fn duplicates_differing_only_in_currency_game_code_or_reference() {
+    // 1.9: currency, game_code and reference_transaction_uuid are compared; the checks
+    // of 1.7 steps 6 and 7 come first, so a different currency (never the player's) is
+    // WRONG_CURRENCY, a game_code other than the token's INVALID_GAME, and a game_code
+    // matching another token's game a duplicate.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let other_game = app.session(&s.player, "hub88-demo", "other_game").await;
+    let (b1, b2, b3) = (id("bet"), id("bet"), id("bet"));
+    for (bet, round) in [(&b1, "rnd-1"), (&b2, "rnd-2"), (&b3, "rnd-3")] {
+        assert_status(
+            &hub88
+                .call("transaction/bet", s.bet(bet, round, 1_000_000))
+                .await,
+            "RS_OK",
+        );
+    }
+    let win = id("win");
+    assert_status(
+        &hub88
+            .call("transaction/win", s.win(&win, "rnd-1", &b1, 5_000_000))
+            .await,
+        "RS_OK",
+    );
+    let rb = id("rb");
+    assert_status(
+        &hub88
+            .call("transaction/rollback", s.rollback(&rb, &b3))
+            .await,
+        "RS_OK",
+    );
+    assert_eq!(total(&app, &s.player).await, "130.00");
+    let cases = [
+        // Only the currency.
+        (
+            "transaction/bet",
+            with(s.bet(&b1, "rnd-1", 1_000_000), json!({"currency": "USD"})),
+            "RS_ERROR_WRONG_CURRENCY",
+        ),
+        (
+            "transaction/win",
+            with(
+                s.win(&win, "rnd-1", &b1, 5_000_000),
+                json!({"currency": "USD"}),
+            ),
+            "RS_ERROR_WRONG_CURRENCY",
+        ),
+        // Only the game_code, on the same token.
+        (
+            "transaction/bet",
+            with(
+                s.bet(&b1, "rnd-1", 1_000_000),
+                json!({"game_code": "other_game"}),
+            ),
+            "RS_ERROR_INVALID_GAME",
+        ),
+        (
+            "transaction/win",
+            with(
+                s.win(&win, "rnd-1", &b1, 5_000_000),
+                json!({"game_code": "other_game"}),
+            ),
+            "RS_ERROR_INVALID_GAME",
+        ),
+        // The game_code of another live token of the player (the token itself is not
+        // compared).
+        (
+            "transaction/bet",
+            with(
+                s.bet(&b1, "rnd-1", 1_000_000),
+                json!({"game_code": "other_game", "token": other_game}),
+            ),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/win",
+            with(
+                s.win(&win, "rnd-1", &b1, 5_000_000),
+                json!({"game_code": "other_game", "token": other_game}),
+            ),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/rollback",
+            with(s.rollback(&rb, &b3), json!({"game_code": "other_game"})),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        // Only the reference: another bet of the player, or one never seen.
+        (
+            "transaction/win",
+            s.win(&win, "rnd-1", &b2, 5_000_000),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/win",
+            s.win(&win, "rnd-1", "never-seen", 5_000_000),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/rollback",
+            s.rollback(&rb, &b2),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+    ];
+    for (path, body, expected) in cases {
+        let reply = hub88.call(path, body.clone()).await;
+        assert_status(&reply, expected);
+        assert!(!reply.replayed(), "{body}");
+    }
+    // Nothing moved: b2 is neither paid nor rolled back, and still takes its win.
+    assert_eq!(total(&app, &s.player).await, "130.00");
+    let reply = hub88
+        .call("transaction/win", s.win(&id("win"), "rnd-2", &b2, 500_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 13_500_000);
+    let listed = item(&app, &rb).await;
+    assert_eq!(listed.body["reference_transaction_id"], json!(b3));
+    assert!(app.discrepancies().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_balance_is_the_total_of_cash_and_bonus() {
+    // 0.3: the balance reported is the total; 1.3: floor(total × multiplier).
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    app.deposit(&s.player, "5.00", "bonus").await;
+    let reply = hub88.call("user/balance", s.balance()).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 1_500_000);
+    // A stake of 12.00 spends the cash, then 2.00 of the bonus.
+    let bet = id("bet");
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_200_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 300_000);
+    let balance = app.balance(&s.player).await;
+    assert_eq!(balance["cash"], "0.00");
+    assert_eq!(balance["bonus"], "3.00");
+    // Not enough money counts the bonus too: 3.01 is refused with the total.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&id("bet"), "rnd-2", 301_000))
+        .await;
+    assert_status(&reply, "RS_ERROR_NOT_ENOUGH_MONEY");
+    assert_balance(&reply, 300_000);
+    // The rollback gives each category back what it gave.
+    let reply = hub88
+        .call("transaction/rollback", s.rollback(&id("rb"), &bet))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 1_500_000);
+    let balance = app.balance(&s.player).await;
+    assert_eq!(balance["cash"], "10.00");
+    assert_eq!(balance["bonus"], "5.00");
+}
+
+#[tokio::test]
+async fn fields_that_are_not_compared_or_are_ignored() {
+    // 1.9: token, request_uuid, round_closed and informational fields are not compared;
+    // 1.4: balance and rollback ignore game_code, game_id is ignored; 1.5: optional
+    // fields may be null, a required one may not.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let second = app.session(&s.player, "hub88-demo", GAME).await;
+    let (b1, b2) = (id("bet"), id("bet"));
+    let first = hub88
+        .call("transaction/bet", s.bet(&b1, "rnd-1", 1_000_000))
+        .await;
+    assert_status(&first, "RS_OK");
+    assert_balance(&first, 9_000_000);
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&b2, "rnd-2", 1_000_000))
+            .await,
+        "RS_OK",
+    );
+    let resent = with(
+        s.bet(&b1, "rnd-1", 1_000_000),
+        json!({"token": second, "request_uuid": "again", "round_closed": true,
+            "supplier_transaction_id": "sup-other", "supplier_user": "cg_other",
+            "bet": "other lines", "meta": {"x": 1}, "game_id": 7}),
+    );
+    let reply = hub88.call("transaction/bet", resent).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 9_000_000);
+    assert!(reply.replayed());
+    // A win that leaves its round open, resent with round_closed: the first answer,
+    // and the round stays open.
+    let win = id("win");
+    let body = with(s.win(&win, "rnd-1", &b1, 0), json!({"round_closed": false}));
+    assert_status(&hub88.call("transaction/win", body.clone()).await, "RS_OK");
+    let reply = hub88
+        .call(
+            "transaction/win",
+            with(body, json!({"round_closed": true, "token": second})),
+        )
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert!(reply.replayed());
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&id("bet"), "rnd-1", 1_000))
+            .await,
+        "RS_OK",
+    );
+    // Balance and rollback ignore game_code.
+    let reply = hub88
+        .call(
+            "user/balance",
+            with(s.balance(), json!({"game_code": "some_other_game"})),
+        )
+        .await;
+    assert_status(&reply, "RS_OK");
+    let reply = hub88
+        .call(
+            "transaction/rollback",
+            with(
+                s.rollback(&id("rb"), &b2),
+                json!({"game_code": "some_other_game"}),
+            ),
+        )
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 8_999_000);
+    // Optional fields written as null are absent; a required one is missing.
+    let mut nulls = s.bet(&id("bet"), "rnd-3", 1_000);
+    for field in [
+        "is_free",
+        "is_supplier_promo",
+        "round_closed",
+        "supplier_user",
+    ] {
+        nulls[field] = Value::Null;
+    }
+    let reply = hub88.call("transaction/bet", nulls).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 8_998_000);
+    let mut balance = s.balance();
+    balance["game_code"] = Value::Null;
+    assert_status(&hub88.call("user/balance", balance).await, "RS_OK");
+    for field in ["round", "currency", "token"] {
+        let mut missing = s.bet(&id("bet"), "rnd-3", 1_000);
+        missing[field] = Value::Null;
+        let reply = hub88.call("transaction/bet", missing).await;
+        assert_status(&reply, "RS_ERROR_WRONG_SYNTAX");
+    }
+    assert_eq!(total(&app, &s.player).await, "89.98");
+}
+
+#[tokio::test]
+async fn a_free_bet_needs_the_right_game_a_live_token_and_an_unblocked_player() {
+    // 1.11: like any bet, whatever it never costs.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "1.00").await;
+    let free = |round: &str| with(s.bet(&id("bet"), round, 0), json!({"is_free": true}));
+    let reply = hub88
+        .call(
+            "transaction/bet",
+            with(free("rnd-1"), json!({"game_code": "another_game"})),
+        )
+        .await;
+    assert_status(&reply, "RS_ERROR_INVALID_GAME");
+    set_blocked(&app, &s.player, true).await;
+    let reply = hub88.call("transaction/bet", free("rnd-1")).await;
+    assert_status(&reply, "RS_ERROR_USER_DISABLED");
+    set_blocked(&app, &s.player, false).await;
+    let reply = hub88.call("transaction/bet", free("rnd-1")).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 100_000);
+    expire(&app, &s.token).await;
+    let reply = hub88.call("transaction/bet", free("rnd-2")).await;
+    assert_status(&reply, "RS_ERROR_TOKEN_EXPIRED");
+    assert_eq!(total(&app, &s.player).await, "1.00");
+}
+
+#[tokio::test]
+async fn round_closed_on_a_bet_is_informational_and_each_player_has_their_own_round() {
+    // 1.12 and 0.3: only a win closes a round, and only that player's.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let a = seat(&app, "EUR", "10.00").await;
+    let b = seat(&app, "EUR", "10.00").await;
+    let first = id("bet");
+    let closing_bet = with(
+        a.bet(&first, "rnd-shared", 100_000),
+        json!({"round_closed": true}),
+    );
+    assert_status(&hub88.call("transaction/bet", closing_bet).await, "RS_OK");
+    assert_status(
+        &hub88
+            .call("transaction/bet", a.bet(&id("bet"), "rnd-shared", 100_000))
+            .await,
+        "RS_OK",
+    );
+    assert_status(
+        &hub88
+            .call("transaction/bet", b.bet(&id("bet"), "rnd-shared", 100_000))
+            .await,
+        "RS_OK",
+    );
+    assert_status(
+        &hub88
+            .call(
+                "transaction/win",
+                a.win(&id("win"), "rnd-shared", &first, 0),
+            )
+            .await,
+        "RS_OK",
+    );
+    // a's round is closed, b's is not.
+    let reply = hub88
+        .call("transaction/bet", a.bet(&id("bet"), "rnd-shared", 100_000))
+        .await;
+    assert_status(&reply, "RS_ERROR_UNKNOWN");
+    let reply = hub88
+        .call("transaction/bet", b.bet(&id("bet"), "rnd-shared", 100_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_eq!(total(&app, &a.player).await, "8.00");
+    assert_eq!(total(&app, &b.player).await, "8.00");
+}
