@@ -1227,3 +1227,37 @@ async fn sids_side_by_side_uuids_echoed_only_when_sent_and_refids_with_separator
     assert!(reply.headers.contains_key("x-request-id"));
     assert_eq!(total(&app, &s.player).await, "8.00");
 }
+
+#[tokio::test]
+async fn a_promo_payouts_game_is_its_table_and_jackpot_structures_are_informational() {
+    // 2.3 and 2.5: a promo payout's game_id is the table when a game is given, else
+    // `promo`; extra jackpot structures move no money.
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let at_table = with(
+        s.promo("p-1", "FromGame", "2.00"),
+        json!({"game": {"id": "rnd-9", "type": "roulette",
+            "details": {"table": {"id": "rt-table-07"}}}}),
+    );
+    assert_status(&evo.call("promo_payout", at_table).await, "OK");
+    assert_status(
+        &evo.call("promo_payout", s.promo("p-2", "JackpotWin", "3.00"))
+            .await,
+        "OK",
+    );
+    for (promo, game, kind) in [("p-1", "rt-table-07", "promo"), ("p-2", "promo", "jackpot")] {
+        let listed = item(&app, &format!("promo:{}:{promo}", s.player)).await;
+        assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+        assert_eq!(listed.body["game_id"], game);
+        assert_eq!(listed.body["round_id"], format!("promo:{promo}"));
+        assert_eq!(listed.body["win_kind"], kind);
+    }
+    let mut debit = s.money("tx-1", "ref-1", "1.00");
+    debit["jackpots"] = json!([{"id": "jp-1", "amount": 500.0, "type": "NetEnt"}]);
+    debit["transaction"]["jackpotContributions"] = json!([{"id": "jp-1", "amount": 0.05}]);
+    let reply = evo.call("debit", debit).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "14.00");
+    assert_eq!(total(&app, &s.player).await, "14.00");
+}
