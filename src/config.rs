@@ -184,11 +184,11 @@ impl Hub88Settings {
             .unwrap_or(self.amount_multiplier)
     }
 
-    pub fn load_verification_key(&self) -> Result<rsa::RsaPublicKey, String> {
+    pub fn load_verification_key(&self) -> Result<keys::VerificationKey, String> {
         keys::public(&self.verification_key)
     }
 
-    pub fn load_signing_key(&self) -> Result<rsa::RsaPrivateKey, String> {
+    pub fn load_signing_key(&self) -> Result<keys::SigningKey, String> {
         keys::private(&self.signing_key)
     }
 }
@@ -200,15 +200,25 @@ pub struct EvolutionSettings {
 }
 
 /// Reading and checking the RSA keys of the Hub88 protocol (RSA only, 2048 bits or more;
-/// SPKI or PKCS#1 public keys, PKCS#8 or PKCS#1 private keys).
+/// SPKI or PKCS#1 public keys, PKCS#8 or PKCS#1 private keys). The PEM and DER
+/// structures are read with RustCrypto's format crates; every RSA operation is ring's.
 pub mod keys {
-    use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-    use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
-    use rsa::traits::PublicKeyParts;
-    use rsa::{RsaPrivateKey, RsaPublicKey};
+    use ring::rand::SystemRandom;
+    use ring::rsa::KeyPair;
+    use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
     use sha2::{Digest, Sha256};
+    use spki::der::asn1::{AnyRef, BitStringRef};
+    use spki::der::{Decode, Encode};
+    use spki::{AlgorithmIdentifierRef, ObjectIdentifier, SubjectPublicKeyInfoRef};
 
     pub const BITS_MIN: usize = 2048;
+    /// The largest modulus ring verifies with (`RSA_PKCS1_2048_8192_SHA256`).
+    pub const VERIFY_BITS_MAX: usize = 8192;
+    /// The largest modulus ring signs with.
+    pub const SIGN_BITS_MAX: usize = 4096;
+
+    /// `rsaEncryption`, the algorithm of an RSA key in SPKI and PKCS#8.
+    const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
     /// SHA-256 of the DER (SPKI) public keys published with the demo key pairs
     /// (`config/protocol-keys/`): production refuses any key whose public half is one.
@@ -229,40 +239,184 @@ pub mod keys {
         }
     }
 
-    fn size_ok(bits: usize) -> Result<(), String> {
+    /// The PEM block's label and DER bytes.
+    fn decode(text: &str) -> Option<(String, Vec<u8>)> {
+        let (label, der) = pem_rfc7468::decode_vec(text.trim().as_bytes()).ok()?;
+        Some((label.to_owned(), der))
+    }
+
+    fn size_ok(bits: usize, max: usize) -> Result<(), String> {
         if bits < BITS_MIN {
             return Err(format!("an RSA key of {bits} bits is below {BITS_MIN}"));
+        }
+        if bits > max {
+            return Err(format!("an RSA key of {bits} bits is above {max}"));
         }
         Ok(())
     }
 
-    pub fn public(source: &str) -> Result<RsaPublicKey, String> {
+    /// An RSA public key (its PKCS#1 `RSAPublicKey` DER) that verifies RSASSA-PKCS1-v1_5
+    /// SHA-256 signatures.
+    #[derive(Clone)]
+    pub struct VerificationKey {
+        pkcs1: Vec<u8>,
+        bits: usize,
+    }
+
+    impl VerificationKey {
+        /// A key from PKCS#1 `RSAPublicKey` DER: 2048 to 8192 bits, with an exponent
+        /// ring accepts (odd, 3 to 2^33 - 1).
+        fn from_pkcs1(der: &[u8]) -> Result<Self, String> {
+            let key = pkcs1::RsaPublicKey::from_der(der)
+                .map_err(|_| "not an RSA public key".to_owned())?;
+            let n = key.modulus.as_bytes();
+            let bits = match n.first() {
+                None => 0,
+                Some(first) => n
+                    .len()
+                    .saturating_mul(8)
+                    .saturating_sub(first.leading_zeros() as usize),
+            };
+            size_ok(bits, VERIFY_BITS_MAX)?;
+            let e = key.public_exponent.as_bytes();
+            let exponent = (e.len() <= 8)
+                .then(|| e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+                .filter(|e| e % 2 == 1 && (3..(1u64 << 33)).contains(e));
+            if exponent.is_none() {
+                return Err("the RSA public exponent is not usable".into());
+            }
+            Ok(VerificationKey {
+                pkcs1: der.to_vec(),
+                bits,
+            })
+        }
+
+        /// Whether `signature` signs `message` with this key.
+        pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.pkcs1)
+                .verify(message, signature)
+                .is_ok()
+        }
+
+        pub fn bits(&self) -> usize {
+            self.bits
+        }
+
+        /// The key's SPKI DER form (`BEGIN PUBLIC KEY`), as `openssl pkey -pubout` writes.
+        pub fn spki_der(&self) -> Vec<u8> {
+            let spki = BitStringRef::from_bytes(&self.pkcs1).and_then(|key| {
+                SubjectPublicKeyInfoRef {
+                    algorithm: AlgorithmIdentifierRef {
+                        oid: RSA_ENCRYPTION,
+                        parameters: Some(AnyRef::NULL),
+                    },
+                    subject_public_key: key,
+                }
+                .to_der()
+            });
+            spki.unwrap_or_default()
+        }
+
+        /// Lowercase hex SHA-256 of the key's SPKI DER form.
+        pub fn fingerprint(&self) -> String {
+            hex::encode(Sha256::digest(self.spki_der()))
+        }
+
+        pub fn is_demo(&self) -> bool {
+            DEMO_FINGERPRINTS.contains(&self.fingerprint().as_str())
+        }
+    }
+
+    /// An RSA private key that makes RSASSA-PKCS1-v1_5 SHA-256 signatures (ring blinds
+    /// every private-key operation).
+    pub struct SigningKey {
+        pair: KeyPair,
+        rng: SystemRandom,
+    }
+
+    impl std::fmt::Debug for SigningKey {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("SigningKey")
+                .field("public", &self.public().fingerprint())
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl SigningKey {
+        /// The signature of `message`; `None` only if ring refuses to sign, which the
+        /// check at loading rules out for a sound key.
+        pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {
+            let mut signature = vec![0; self.pair.public().modulus_len()];
+            self.pair
+                .sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+                .ok()?;
+            Some(signature)
+        }
+
+        /// The public half.
+        pub fn public(&self) -> VerificationKey {
+            let pkcs1 = self.pair.public().as_ref().to_vec();
+            let bits = self.pair.public().modulus_len().saturating_mul(8);
+            VerificationKey { pkcs1, bits }
+        }
+    }
+
+    /// A public key from SPKI PEM (`BEGIN PUBLIC KEY`) or PKCS#1 PEM (`BEGIN RSA PUBLIC
+    /// KEY`).
+    pub fn public(source: &str) -> Result<VerificationKey, String> {
         let text = pem(source)?;
-        let key = RsaPublicKey::from_public_key_pem(&text)
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(&text))
-            .map_err(|_| "not an RSA public key in SPKI or PKCS#1 PEM".to_owned())?;
-        size_ok(key.n().bits())?;
-        Ok(key)
+        let not_one = || "not an RSA public key in SPKI or PKCS#1 PEM".to_owned();
+        let (label, der) = decode(&text).ok_or_else(not_one)?;
+        match label.as_str() {
+            "PUBLIC KEY" => {
+                let spki = SubjectPublicKeyInfoRef::from_der(&der).map_err(|_| not_one())?;
+                if spki.algorithm.oid != RSA_ENCRYPTION {
+                    return Err(not_one());
+                }
+                let pkcs1 = spki.subject_public_key.as_bytes().ok_or_else(not_one)?;
+                VerificationKey::from_pkcs1(pkcs1)
+            }
+            "RSA PUBLIC KEY" => VerificationKey::from_pkcs1(&der),
+            _ => Err(not_one()),
+        }
     }
 
-    pub fn private(source: &str) -> Result<RsaPrivateKey, String> {
+    /// A private key from PKCS#8 PEM (`BEGIN PRIVATE KEY`) or PKCS#1 PEM (`BEGIN RSA
+    /// PRIVATE KEY`), 2048 to 4096 bits (ring's signing range), checked by signing once
+    /// and verifying the result with its public half.
+    pub fn private(source: &str) -> Result<SigningKey, String> {
         let text = pem(source)?;
-        let key = RsaPrivateKey::from_pkcs8_pem(&text)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(&text))
-            .map_err(|_| "not an RSA private key in PKCS#8 or PKCS#1 PEM".to_owned())?;
-        size_ok(key.n().bits())?;
+        let not_one = || "not an RSA private key in PKCS#8 or PKCS#1 PEM".to_owned();
+        let (label, der) = decode(&text).ok_or_else(not_one)?;
+        let pair = match label.as_str() {
+            "PRIVATE KEY" => KeyPair::from_pkcs8(&der),
+            "RSA PRIVATE KEY" => KeyPair::from_der(&der),
+            _ => return Err(not_one()),
+        }
+        .map_err(|e| match e.to_string().as_str() {
+            "TooSmall" => format!("an RSA key below {BITS_MIN} bits"),
+            "TooLarge" => format!("an RSA key above {SIGN_BITS_MAX} bits (ring signs up to that)"),
+            "PrivateModulusLenNotMultipleOf512Bits" => {
+                "an RSA key whose size is not a multiple of 512 bits (ring signs with 2048, \
+                 2560, 3072, 3584 or 4096)"
+                    .to_owned()
+            }
+            why => format!("{} ({why})", not_one()),
+        })?;
+        let key = SigningKey {
+            pair,
+            rng: SystemRandom::new(),
+        };
+        let probe = b"wallet key check";
+        let sound = key
+            .sign(probe)
+            .is_some_and(|signature| key.public().verify(probe, &signature));
+        if !sound {
+            return Err(
+                "the RSA private key does not make signatures its public half verifies".into(),
+            );
+        }
         Ok(key)
-    }
-
-    /// Lowercase hex SHA-256 of the key's SPKI DER form.
-    pub fn fingerprint(key: &RsaPublicKey) -> String {
-        key.to_public_key_der()
-            .map(|der| hex::encode(Sha256::digest(der.as_bytes())))
-            .unwrap_or_default()
-    }
-
-    pub fn is_demo(key: &RsaPublicKey) -> bool {
-        DEMO_FINGERPRINTS.contains(&fingerprint(key).as_str())
     }
 }
 
@@ -566,14 +720,14 @@ fn provider_problems(p: &ProviderSettings, env: Environment) -> Vec<String> {
             Some(h) => {
                 match h.load_verification_key() {
                     Err(e) => problems.push(format!("provider {id}: hub88.verification_key: {e}")),
-                    Ok(key) if production && keys::is_demo(&key) => problems.push(format!(
+                    Ok(key) if production && key.is_demo() => problems.push(format!(
                         "provider {id}: production mode refuses the demo RSA key in hub88.verification_key"
                     )),
                     Ok(_) => {}
                 }
                 match h.load_signing_key() {
                     Err(e) => problems.push(format!("provider {id}: hub88.signing_key: {e}")),
-                    Ok(key) if production && keys::is_demo(&key.to_public_key()) => {
+                    Ok(key) if production && key.public().is_demo() => {
                         problems.push(format!(
                             "provider {id}: production mode refuses the demo RSA key in hub88.signing_key"
                         ))
@@ -701,15 +855,126 @@ mod tests {
         let hub88 = dev.providers.iter().find(|p| p.id == "hub88-demo").unwrap();
         let h = hub88.hub88.as_ref().unwrap();
         assert_eq!(
-            keys::fingerprint(&h.load_verification_key().unwrap()),
+            h.load_verification_key().unwrap().fingerprint(),
             keys::DEMO_FINGERPRINTS[0]
         );
         assert_eq!(
-            keys::fingerprint(&h.load_signing_key().unwrap().to_public_key()),
+            h.load_signing_key().unwrap().public().fingerprint(),
             keys::DEMO_FINGERPRINTS[2]
         );
         assert_eq!(h.multiplier("EUR"), 100_000);
         assert_eq!(h.multiplier("BTC"), 100_000_000);
+    }
+
+    const TEST_KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/protocol-keys");
+    const DEV_KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/protocol-keys");
+
+    #[test]
+    fn public_keys_load_from_spki_and_pkcs1_pem_and_private_keys_from_pkcs8_and_pkcs1_pem() {
+        // The wallet's demo pair in each form: one key, whatever its wrapping.
+        let spki = keys::public(&format!("{TEST_KEYS}/wallet-demo-operator-public.pem")).unwrap();
+        let pkcs1_public = keys::public(&format!(
+            "{TEST_KEYS}/wallet-demo-operator-public.pkcs1.pem"
+        ))
+        .unwrap();
+        let pkcs8 = keys::private(&format!("{DEV_KEYS}/wallet-demo-operator-private.pem")).unwrap();
+        let pkcs1_private = keys::private(&format!(
+            "{TEST_KEYS}/wallet-demo-operator-private.pkcs1.pem"
+        ))
+        .unwrap();
+        for key in [
+            &spki,
+            &pkcs1_public,
+            &pkcs8.public(),
+            &pkcs1_private.public(),
+        ] {
+            assert_eq!(key.fingerprint(), keys::DEMO_FINGERPRINTS[2]);
+            assert_eq!(key.bits(), 2048);
+            assert!(key.is_demo());
+        }
+        // What either private form signs, both public forms verify, and nothing else.
+        let body = br#"{"user":"p1","request_uuid":"r1"}"#;
+        for private in [&pkcs8, &pkcs1_private] {
+            let signature = private.sign(body).unwrap();
+            for public in [&spki, &pkcs1_public] {
+                assert!(public.verify(body, &signature));
+                assert!(!public.verify(br#"{"user":"p2","request_uuid":"r1"}"#, &signature));
+            }
+        }
+        // PKCS#1 v1.5 is deterministic: both forms make the same signature.
+        assert_eq!(pkcs8.sign(body), pkcs1_private.sign(body));
+        let other =
+            keys::public(&format!("{TEST_KEYS}/hub88-demo-provider-public.pkcs1.pem")).unwrap();
+        assert_eq!(other.fingerprint(), keys::DEMO_FINGERPRINTS[0]);
+        assert!(!other.verify(body, &pkcs8.sign(body).unwrap()));
+        // The PEM text itself and an environment variable are key settings too.
+        let text = std::fs::read_to_string(format!(
+            "{TEST_KEYS}/wallet-demo-operator-private.pkcs1.pem"
+        ))
+        .unwrap();
+        assert_eq!(
+            keys::private(&text).unwrap().public().fingerprint(),
+            keys::DEMO_FINGERPRINTS[2]
+        );
+        std::env::set_var(
+            "WALLET_TEST_PKCS1_PUBLIC_KEY",
+            std::fs::read_to_string(format!("{TEST_KEYS}/wallet-demo-operator-public.pkcs1.pem"))
+                .unwrap(),
+        );
+        assert_eq!(
+            keys::public("env:WALLET_TEST_PKCS1_PUBLIC_KEY")
+                .unwrap()
+                .fingerprint(),
+            keys::DEMO_FINGERPRINTS[2]
+        );
+    }
+
+    #[test]
+    fn small_non_rsa_and_misplaced_keys_are_refused() {
+        let public = |name: &str| keys::public(&format!("{TEST_KEYS}/{name}")).map(|_| ());
+        let private = |name: &str| keys::private(&format!("{TEST_KEYS}/{name}")).map(|_| ());
+        assert_eq!(
+            public("rsa-1024-public.pem"),
+            Err("an RSA key of 1024 bits is below 2048".into())
+        );
+        assert_eq!(
+            private("rsa-1024-private.pem"),
+            Err("an RSA key below 2048 bits".into())
+        );
+        assert_eq!(
+            public("ec-p256-public.pem"),
+            Err("not an RSA public key in SPKI or PKCS#1 PEM".into())
+        );
+        // A private key where a public one belongs, and the other way round.
+        assert!(public("hub88-demo-provider-private.pem").is_err());
+        assert!(private("wallet-demo-operator-public.pkcs1.pem").is_err());
+        assert!(
+            keys::public("-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn production_refuses_the_demo_keys_in_their_pkcs1_form_too() {
+        let mut prod = settings(&[("env", "production".into())]);
+        let hub88 = prod
+            .providers
+            .iter_mut()
+            .find(|p| p.id == "hub88-demo")
+            .and_then(|p| p.hub88.as_mut())
+            .unwrap();
+        hub88.verification_key = format!("{TEST_KEYS}/hub88-demo-provider-public.pkcs1.pem");
+        hub88.signing_key = format!("{TEST_KEYS}/wallet-demo-operator-private.pkcs1.pem");
+        let problems = prod.validate().unwrap_err();
+        for needle in [
+            "hub88-demo: production mode refuses the demo RSA key in hub88.verification_key",
+            "hub88-demo: production mode refuses the demo RSA key in hub88.signing_key",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.contains(needle)),
+                "{needle}: {problems:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{Reply, TestApp};
+use crate::op_support::recorded_refusal;
 use crate::provider::{assert_ok, id};
 
 const TOKEN: &str = "evolution-demo-token";
@@ -148,6 +149,26 @@ async fn total(app: &TestApp, player: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+async fn set_blocked(app: &TestApp, player: &str, blocked: bool) {
+    let status = if blocked { "blocked" } else { "active" };
+    let reply = app
+        .operator(
+            Method::PATCH,
+            &format!("/v1/players/{player}"),
+            Some(json!({ "status": status })),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+}
+
+/// Closes a sid: expired from now on.
+async fn expire(app: &TestApp, sid: &str) {
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{sid}"), None)
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
 }
 
 /// Posts text exactly as written (numbers serde_json would rewrite).
@@ -741,6 +762,38 @@ async fn a_replayed_refusal_keeps_its_status_after_the_sid_expires() {
 }
 
 #[tokio::test]
+async fn an_expired_sid_of_a_blocked_player_is_invalid_sid_first_and_on_every_resend() {
+    // 2.7: the expiry (step 9) comes before the block (step 10); the refusal is
+    // recorded, so a resend answers the same refusal (2.8).
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    set_blocked(&app, &s.player, true).await;
+    expire(&app, &s.sid).await;
+    let debit = s.money("tx-1", "ref-1", "1.00");
+    let first = evo.call("debit", debit.clone()).await;
+    assert_status(&first, "INVALID_SID");
+    assert!(!first.replayed());
+    assert_balance(&first, "10.00");
+    let derived = format!("debit:{}:ref-1", s.player);
+    assert_eq!(
+        recorded_refusal(&app, "evolution-demo", &derived)
+            .await
+            .as_deref(),
+        Some("session_expired")
+    );
+    let again = evo.call("debit", debit.clone()).await;
+    assert_status(&again, "INVALID_SID");
+    assert!(again.replayed(), "{:?}", again.headers);
+    assert_balance(&again, "10.00");
+    set_blocked(&app, &s.player, false).await;
+    let again = evo.call("debit", debit).await;
+    assert_status(&again, "INVALID_SID");
+    assert!(again.replayed());
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
 async fn a_derived_id_past_the_id_limit_is_refused_with_the_players_balance() {
     let app = TestApp::spawn().await;
     let evo = Evo::new(&app);
@@ -829,4 +882,382 @@ async fn a_payout_past_the_balance_limit_is_unknown_error_and_moves_nothing() {
         .await;
     assert_status(&reply, "UNKNOWN_ERROR");
     assert_eq!(total(&app, &s.player).await, before);
+}
+
+// ---------------------------------------------------------------- more rules of section 2
+
+async fn item(app: &TestApp, transaction: &str) -> Reply {
+    app.viewer(&format!(
+        "/v1/providers/evolution-demo/transactions/{transaction}"
+    ))
+    .await
+}
+
+/// The bonus exactly as written (`3.00`).
+#[track_caller]
+fn assert_bonus(reply: &Reply, expected: &str) {
+    let text = String::from_utf8(reply.bytes.to_vec()).unwrap();
+    assert!(text.contains(&format!("\"bonus\":{expected},")), "{text}");
+}
+
+#[tokio::test]
+async fn a_credit_on_an_expired_sid_is_applied() {
+    // 0.2, 2.8 and 2.9: settlements may come hours after the sid expired.
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    assert_status(
+        &evo.call("debit", s.money("tx-1", "ref-1", "2.00")).await,
+        "OK",
+    );
+    expire(&app, &s.sid).await;
+    assert_status(
+        &evo.call("debit", s.money("tx-2", "ref-2", "1.00")).await,
+        "INVALID_SID",
+    );
+    let reply = evo.call("credit", s.money("tx-3", "ref-1", "5.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "13.00");
+    let credit = format!("credit:{}:ref-1", s.player);
+    let listed = item(&app, &credit).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["kind"], "win");
+    assert_eq!(listed.body["amount"], "5.00");
+    assert_eq!(
+        listed.body["reference_transaction_id"],
+        json!(format!("debit:{}:ref-1", s.player))
+    );
+    // Again on the expired sid: settled once.
+    let reply = evo.call("credit", s.money("tx-3", "ref-1", "5.00")).await;
+    assert_status(&reply, "BET_ALREADY_SETTLED");
+    assert_balance(&reply, "13.00");
+    assert_eq!(total(&app, &s.player).await, "13.00");
+}
+
+#[tokio::test]
+async fn a_cancel_and_a_promo_payout_for_a_blocked_player_are_applied() {
+    // 0.2 and 2.8: a blocked player's debits are refused; cancels and promo payouts
+    // are applied.
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    assert_status(
+        &evo.call("debit", s.money("tx-1", "ref-1", "2.00")).await,
+        "OK",
+    );
+    set_blocked(&app, &s.player, true).await;
+    assert_status(
+        &evo.call("debit", s.money("tx-2", "ref-2", "1.00")).await,
+        "ACCOUNT_LOCKED",
+    );
+    let reply = evo.call("cancel", s.money("tx-1", "ref-1", "2.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "10.00");
+    let cancel = format!("cancel:{}:ref-1", s.player);
+    let listed = item(&app, &cancel).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["kind"], "rollback");
+    assert_eq!(listed.body["amount"], "2.00");
+    let reply = evo
+        .call(
+            "promo_payout",
+            s.promo("p-1", "RewardGamePlayableSpent", "1.50"),
+        )
+        .await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "11.50");
+    let promo = format!("promo:{}:p-1", s.player);
+    let listed = item(&app, &promo).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["kind"], "win");
+    assert_eq!(listed.body["win_kind"], "promo");
+    assert_eq!(total(&app, &s.player).await, "11.50");
+}
+
+#[tokio::test]
+async fn the_token_the_currency_the_amount_then_the_derived_id_then_the_expiry() {
+    // 2.7 steps 2, 6, 7, 8 and 9, pairwise.
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    // A wrong authToken (step 2) before an unreadable or wrong body (3, 4, 7).
+    for body in [
+        "not json".to_owned(),
+        "{\"sid\":null}".to_owned(),
+        serde_json::to_string(&with(
+            s.money("tx-0", "ref-0", "1.00"),
+            json!({"userId": "nobody", "currency": "USD"}),
+        ))
+        .unwrap(),
+    ] {
+        let reply = evo.raw("debit", "?authToken=wrong", body.into()).await;
+        assert_status(&reply, "INVALID_TOKEN_ID");
+        assert_eq!(reply.body["balance"], json!(0));
+        assert_eq!(reply.body["bonus"], json!(0));
+    }
+    // The currency (step 6) and an inexact amount (step 7): refused, with the player's
+    // balance, and not recorded (the same refId goes through once corrected).
+    let inexact = |tx: &str, ref_id: &str, currency: &str| {
+        let body = serde_json::to_string(&with(
+            s.money(tx, ref_id, "1.00"),
+            json!({"currency": currency}),
+        ))
+        .unwrap()
+        .replace("\"amount\":1.0", "\"amount\":1.556");
+        assert!(body.contains("1.556"), "{body}");
+        body
+    };
+    let reply = text(&evo, "debit", inexact("tx-1", "ref-1", "USD")).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert_balance(&reply, "100.00");
+    assert_status(
+        &evo.call("debit", s.money("tx-1", "ref-1", "10.00")).await,
+        "OK",
+    );
+    assert_status(
+        &evo.call("credit", s.money("tx-2", "ref-1", "20.00")).await,
+        "OK",
+    );
+    assert_status(
+        &evo.call("promo_payout", s.promo("p-1", "JackpotWin", "1.00"))
+            .await,
+        "OK",
+    );
+    // Resending a settled refId or promo id with an inexact amount or another currency:
+    // refused for that (steps 6, 7) before the duplicate check (step 8) could answer
+    // BET_ALREADY_SETTLED.
+    let reply = text(&evo, "credit", inexact("tx-2", "ref-1", "EUR")).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert_balance(&reply, "111.00");
+    let reply = evo
+        .call(
+            "credit",
+            with(
+                s.money("tx-2", "ref-1", "20.00"),
+                json!({"currency": "USD"}),
+            ),
+        )
+        .await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    let reply = evo
+        .call(
+            "cancel",
+            with(
+                s.money("tx-1", "ref-1", "10.00"),
+                json!({"currency": "USD"}),
+            ),
+        )
+        .await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    let body = serde_json::to_string(&s.promo("p-1", "JackpotWin", "1.00"))
+        .unwrap()
+        .replace("\"amount\":1.0", "\"amount\":1.005");
+    let reply = text(&evo, "promo_payout", body).await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    // The same resends correctly written: the duplicate check answers.
+    assert_status(
+        &evo.call("credit", s.money("tx-2", "ref-1", "20.00")).await,
+        "BET_ALREADY_SETTLED",
+    );
+    assert_status(
+        &evo.call("promo_payout", s.promo("p-1", "JackpotWin", "1.00"))
+            .await,
+        "BET_ALREADY_SETTLED",
+    );
+    // The derived id (step 8) before the expiry (step 9): a debit resent after its sid
+    // expired is the bet already there.
+    expire(&app, &s.sid).await;
+    let reply = evo.call("debit", s.money("tx-1", "ref-1", "10.00")).await;
+    assert_status(&reply, "BET_ALREADY_EXIST");
+    assert_balance(&reply, "111.00");
+    assert_status(
+        &evo.call("debit", s.money("tx-3", "ref-3", "1.00")).await,
+        "INVALID_SID",
+    );
+    assert_eq!(total(&app, &s.player).await, "111.00");
+}
+
+#[tokio::test]
+async fn the_bonus_is_reported_apart_and_within_the_balance() {
+    // 0.3 and 2.6: balance = the total, bonus = the bonus category, both with the
+    // currency's decimals.
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    app.deposit(&s.player, "5.00", "bonus").await;
+    let reply = evo.call("balance", s.balance()).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "15.00");
+    assert_bonus(&reply, "5.00");
+    // 12.00 spends the cash, then 2.00 of the bonus.
+    let reply = evo.call("debit", s.money("tx-1", "ref-1", "12.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "3.00");
+    assert_bonus(&reply, "3.00");
+    let reply = evo.call("debit", s.money("tx-2", "ref-2", "3.01")).await;
+    assert_status(&reply, "INSUFFICIENT_FUNDS");
+    assert_balance(&reply, "3.00");
+    assert_bonus(&reply, "3.00");
+    // A refusal from the sid on carries the player's values too.
+    let reply = evo
+        .call("balance", with(s.balance(), json!({"currency": "USD"})))
+        .await;
+    assert_status(&reply, "INVALID_PARAMETER");
+    assert_bonus(&reply, "3.00");
+    let reply = evo.call("cancel", s.money("tx-1", "ref-1", "12.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "15.00");
+    assert_bonus(&reply, "5.00");
+    // A currency without decimals: integers.
+    let yen = seat(&app, "JPY", "1000").await;
+    app.deposit(&yen.player, "5", "bonus").await;
+    let reply = evo.call("balance", yen.balance()).await;
+    assert_balance(&reply, "1005");
+    assert_bonus(&reply, "5");
+}
+
+#[tokio::test]
+async fn a_source_network_not_allowed_is_403_and_a_body_too_large_is_413() {
+    // 0.1: these come before the authToken (2.7 step 1), in the contract's envelope.
+    let app = TestApp::spawn_with(|settings| {
+        let demo2 = settings
+            .providers
+            .iter_mut()
+            .find(|p| p.id == "evolution-demo2")
+            .unwrap();
+        demo2.allowed_networks = vec!["10.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let s = seat(&app, "EUR", "10.00").await;
+    let sid2 = app.session(&s.player, "evolution-demo2", "lobby").await;
+    let debit = with(s.money("tx-1", "ref-1", "1.00"), json!({"sid": sid2}));
+    let demo2 = Evo {
+        app: &app,
+        provider: "evolution-demo2",
+        token: "evolution-demo2-token",
+    };
+    for query in ["?authToken=evolution-demo2-token", "?authToken=wrong"] {
+        let reply = demo2
+            .raw("debit", query, serde_json::to_vec(&debit).unwrap())
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{:?}", reply.body);
+        assert_eq!(reply.code(), "forbidden");
+    }
+    let evo = Evo::new(&app);
+    let mut huge = serde_json::to_vec(&s.money("tx-2", "ref-2", "1.00")).unwrap();
+    huge.extend(vec![b' '; 100 * 1024]);
+    for query in [format!("?authToken={TOKEN}"), "?authToken=wrong".to_owned()] {
+        let reply = evo.raw("debit", &query, huge.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{:?}",
+            reply.body
+        );
+        assert_eq!(reply.code(), "payload_too_large");
+    }
+    assert_eq!(total(&app, &s.player).await, "10.00");
+    // Nothing was recorded: the same debit, small, goes through.
+    assert_status(
+        &evo.call("debit", s.money("tx-2", "ref-2", "1.00")).await,
+        "OK",
+    );
+    assert_eq!(total(&app, &s.player).await, "9.00");
+}
+
+#[tokio::test]
+async fn sids_side_by_side_uuids_echoed_only_when_sent_and_refids_with_separators() {
+    // 2.9: several live sids of one player; 2.6: uuid echoed when the request had one;
+    // 2.5: `%` and `:` escaped in derived ids, so two such refIds stay two bets; 2.3: a
+    // cancel needs neither game nor amount.
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let mobile = app.session(&s.player, "evolution-demo", "lobby").await;
+    let on_mobile = |body: Value| with(body, json!({"sid": mobile}));
+    assert_status(&evo.call("check", s.check()).await, "OK");
+    let reply = evo
+        .call(
+            "check",
+            on_mobile(with(s.check(), json!({"channel": {"type": "M"}}))),
+        )
+        .await;
+    assert_eq!(reply.body["sid"], json!(mobile));
+    assert_status(&reply, "OK");
+    let reply = evo
+        .call("debit", on_mobile(s.money("tx-1", "r:1", "1.00")))
+        .await;
+    assert_status(&reply, "OK");
+    let reply = evo.call("debit", s.money("tx-2", "r%3A1", "2.00")).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "7.00");
+    for (derived, amount) in [("r%3A1", "1.00"), ("r%253A1", "2.00")] {
+        let listed = app
+            .viewer(&format!(
+                "/v1/providers/evolution-demo/transactions/debit:{}:{}",
+                s.player,
+                derived.replace('%', "%25")
+            ))
+            .await;
+        assert_eq!(
+            listed.status,
+            StatusCode::OK,
+            "{derived}: {:?}",
+            listed.body
+        );
+        assert_eq!(listed.body["amount"], amount);
+        assert_eq!(listed.body["round_id"], format!("rnd-7kfw:{derived}"));
+    }
+    // A cancel with only the transaction's ids.
+    let mut cancel = with(s.money("tx-1", "r:1", "1.00"), json!({"game": null}));
+    cancel["transaction"] = json!({"id": "tx-1", "refId": "r:1"});
+    let reply = evo.call("cancel", cancel).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "8.00");
+    // No uuid sent, none echoed; every answer is JSON with a request id.
+    let reply = evo
+        .call("balance", with(s.balance(), json!({"uuid": null})))
+        .await;
+    assert_status(&reply, "OK");
+    assert!(reply.body.get("uuid").is_none(), "{:?}", reply.body);
+    assert_eq!(reply.headers["content-type"], "application/json");
+    assert!(reply.headers.contains_key("x-request-id"));
+    let reply = evo.raw("balance", "?authToken=wrong", b"{}".to_vec()).await;
+    assert!(reply.body.get("uuid").is_none(), "{:?}", reply.body);
+    assert!(reply.headers.contains_key("x-request-id"));
+    assert_eq!(total(&app, &s.player).await, "8.00");
+}
+
+#[tokio::test]
+async fn a_promo_payouts_game_is_its_table_and_jackpot_structures_are_informational() {
+    // 2.3 and 2.5: a promo payout's game_id is the table when a game is given, else
+    // `promo`; extra jackpot structures move no money.
+    let app = TestApp::spawn().await;
+    let evo = Evo::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let at_table = with(
+        s.promo("p-1", "FromGame", "2.00"),
+        json!({"game": {"id": "rnd-9", "type": "roulette",
+            "details": {"table": {"id": "rt-table-07"}}}}),
+    );
+    assert_status(&evo.call("promo_payout", at_table).await, "OK");
+    assert_status(
+        &evo.call("promo_payout", s.promo("p-2", "JackpotWin", "3.00"))
+            .await,
+        "OK",
+    );
+    for (promo, game, kind) in [("p-1", "rt-table-07", "promo"), ("p-2", "promo", "jackpot")] {
+        let listed = item(&app, &format!("promo:{}:{promo}", s.player)).await;
+        assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+        assert_eq!(listed.body["game_id"], game);
+        assert_eq!(listed.body["round_id"], format!("promo:{promo}"));
+        assert_eq!(listed.body["win_kind"], kind);
+    }
+    let mut debit = s.money("tx-1", "ref-1", "1.00");
+    debit["jackpots"] = json!([{"id": "jp-1", "amount": 500.0, "type": "NetEnt"}]);
+    debit["transaction"]["jackpotContributions"] = json!([{"id": "jp-1", "amount": 0.05}]);
+    let reply = evo.call("debit", debit).await;
+    assert_status(&reply, "OK");
+    assert_balance(&reply, "14.00");
+    assert_eq!(total(&app, &s.player).await, "14.00");
 }

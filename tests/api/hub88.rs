@@ -8,40 +8,52 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use reqwest::{Method, StatusCode};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use ring::rand::SystemRandom;
+use ring::rsa::KeyPair;
+use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
 use serde_json::{json, Value};
-use sha2::Sha256;
+use spki::der::Decode;
 
 use crate::helpers::{Reply, TestApp};
+use crate::op_support::recorded_refusal;
 use crate::provider::{assert_ok, id};
 
 const GAME: &str = "clt_dragonrising";
 const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/protocol-keys");
 
-fn private_key(name: &str) -> RsaPrivateKey {
-    RsaPrivateKey::read_pkcs8_pem_file(format!("{KEYS}/{name}")).expect("a demo private key")
+/// The DER bytes of a PEM file of the demo keys.
+fn pem_file(name: &str) -> Vec<u8> {
+    let text = std::fs::read(format!("{KEYS}/{name}")).expect("a demo key file");
+    pem_rfc7468::decode_vec(&text).expect("PEM").1
+}
+
+fn private_key(name: &str) -> KeyPair {
+    KeyPair::from_pkcs8(&pem_file(name)).expect("a demo private key")
 }
 
 /// Signs as Hub88 does: base64 of RSASSA-PKCS1-v1_5 SHA-256 over the body bytes.
-fn sign(key: &RsaPrivateKey, body: &[u8]) -> String {
-    let signature = SigningKey::<Sha256>::new(key.clone()).sign(body);
-    STANDARD.encode(signature.to_bytes())
+fn sign(key: &KeyPair, body: &[u8]) -> String {
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        body,
+        &mut signature,
+    )
+    .unwrap();
+    STANDARD.encode(signature)
 }
 
 /// Whether an answer carries our signature over its exact bytes.
 fn signed_by_the_wallet(reply: &Reply) -> bool {
-    let public =
-        RsaPublicKey::read_public_key_pem_file(format!("{KEYS}/wallet-demo-operator-public.pem"))
-            .unwrap();
+    let spki = pem_file("wallet-demo-operator-public.pem");
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki).unwrap();
+    let public = spki.subject_public_key.as_bytes().unwrap();
     let Some(header) = reply.headers.get("x-hub88-signature") else {
         return false;
     };
-    let bytes = STANDARD.decode(header.to_str().unwrap()).unwrap();
-    let signature = Signature::try_from(bytes.as_slice()).unwrap();
-    VerifyingKey::<Sha256>::new(public)
+    let signature = STANDARD.decode(header.to_str().unwrap()).unwrap();
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public)
         .verify(&reply.bytes, &signature)
         .is_ok()
 }
@@ -50,7 +62,7 @@ fn signed_by_the_wallet(reply: &Reply) -> bool {
 struct Hub88<'a> {
     app: &'a TestApp,
     provider: &'static str,
-    key: Arc<RsaPrivateKey>,
+    key: Arc<KeyPair>,
 }
 
 impl<'a> Hub88<'a> {
@@ -190,6 +202,26 @@ fn with(mut body: Value, extra: Value) -> Value {
     body
 }
 
+async fn set_blocked(app: &TestApp, player: &str, blocked: bool) {
+    let status = if blocked { "blocked" } else { "active" };
+    let reply = app
+        .operator(
+            Method::PATCH,
+            &format!("/v1/players/{player}"),
+            Some(json!({ "status": status })),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+}
+
+/// Closes a session: expired from now on.
+async fn expire(app: &TestApp, session: &str) {
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{session}"), None)
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+}
+
 /// The player's total as the operator API shows it.
 async fn total(app: &TestApp, player: &str) -> String {
     app.balance(player).await["total"]
@@ -255,6 +287,40 @@ async fn a_body_signed_with_openssl_is_accepted() {
     assert_status(&reply, "RS_OK");
     assert_balance(&reply, 1_000_000);
     assert!(signed_by_the_wallet(&reply));
+}
+
+#[tokio::test]
+async fn a_server_configured_with_pkcs1_pem_keys_verifies_and_signs_as_with_spki_and_pkcs8() {
+    // The same two demo keys as the development configuration, in their `BEGIN RSA
+    // PUBLIC KEY` / `BEGIN RSA PRIVATE KEY` forms (1.2's accepted formats).
+    let app = TestApp::spawn_with(|settings| {
+        let hub88 = settings
+            .providers
+            .iter_mut()
+            .find(|p| p.id == "hub88-demo")
+            .and_then(|p| p.hub88.as_mut())
+            .unwrap();
+        hub88.verification_key = format!("{KEYS}/hub88-demo-provider-public.pkcs1.pem");
+        hub88.signing_key = format!("{KEYS}/wallet-demo-operator-private.pkcs1.pem");
+    })
+    .await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    // `call` checks the answer's signature with the SPKI public key.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&id("bet"), "rnd-1", 150_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 850_000);
+    // The PKCS#1 verification key still refuses another provider's key.
+    let other = private_key("hub88-demo2-provider-private.pem");
+    let bytes = serde_json::to_vec(&s.bet(&id("bet"), "rnd-2", 1_000)).unwrap();
+    let reply = hub88
+        .raw("transaction/bet", bytes.clone(), Some(sign(&other, &bytes)))
+        .await;
+    assert_status(&reply, "RS_ERROR_INVALID_SIGNATURE");
+    assert!(signed_by_the_wallet(&reply));
+    assert_eq!(total(&app, &s.player).await, "8.50");
 }
 
 #[tokio::test]
@@ -1127,6 +1193,35 @@ async fn a_replayed_refusal_keeps_its_status_after_the_token_expires() {
 }
 
 #[tokio::test]
+async fn an_expired_token_of_a_blocked_player_is_token_expired_first_and_on_every_resend() {
+    // 1.7: the expiry (step 10) comes before the ledger's rules (step 11), the block
+    // among them; the refusal is recorded, so a resend answers it again (1.9).
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    set_blocked(&app, &s.player, true).await;
+    expire(&app, &s.token).await;
+    let tx = id("bet");
+    let bet = s.bet(&tx, "rnd-1", 1_000);
+    let first = hub88.call("transaction/bet", bet.clone()).await;
+    assert_status(&first, "RS_ERROR_TOKEN_EXPIRED");
+    assert!(!first.replayed());
+    assert_eq!(
+        recorded_refusal(&app, "hub88-demo", &tx).await.as_deref(),
+        Some("session_expired")
+    );
+    let again = hub88.call("transaction/bet", bet.clone()).await;
+    assert_status(&again, "RS_ERROR_TOKEN_EXPIRED");
+    assert!(again.replayed(), "{:?}", again.headers);
+    // Unblocked since: still the first answer.
+    set_blocked(&app, &s.player, false).await;
+    let again = hub88.call("transaction/bet", bet).await;
+    assert_status(&again, "RS_ERROR_TOKEN_EXPIRED");
+    assert!(again.replayed());
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
 async fn an_unreachable_database_is_unknown_and_moves_nothing() {
     let app = TestApp::spawn_with(|s| {
         s.database.pool_max_size = 1;
@@ -1213,4 +1308,527 @@ async fn a_win_past_the_balance_limit_is_unknown_and_moves_nothing() {
         .await;
     assert_status(&reply, "RS_ERROR_UNKNOWN");
     assert_eq!(total(&app, &s.player).await, before);
+}
+
+// ---------------------------------------------------------------- more rules of section 1
+
+/// The operator API's item of one of `hub88-demo`'s transactions.
+async fn item(app: &TestApp, transaction: &str) -> Reply {
+    app.viewer(&format!(
+        "/v1/providers/hub88-demo/transactions/{transaction}"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_win_on_an_expired_token_is_applied() {
+    // 0.2 and 1.7 step 10: token validity is not checked on wins.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let bet = id("bet");
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+            .await,
+        "RS_OK",
+    );
+    expire(&app, &s.token).await;
+    assert_status(
+        &hub88.call("user/balance", s.balance()).await,
+        "RS_ERROR_TOKEN_EXPIRED",
+    );
+    let win = id("win");
+    let body = s.win(&win, "rnd-1", &bet, 2_500_000);
+    let reply = hub88.call("transaction/win", body.clone()).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 11_500_000);
+    let listed = item(&app, &win).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["kind"], "win");
+    assert_eq!(listed.body["amount"], "25.00");
+    assert_eq!(listed.body["reference_transaction_id"], json!(bet));
+    // Its resend on the expired token: the first answer, no money.
+    let reply = hub88.call("transaction/win", body).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 11_500_000);
+    assert!(reply.replayed());
+    assert_eq!(total(&app, &s.player).await, "115.00");
+    assert!(app.discrepancies().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_rollback_for_a_blocked_player_is_applied() {
+    // 0.2 and 1.8: a blocked player's bets are refused, rollbacks applied.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let bet = id("bet");
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+            .await,
+        "RS_OK",
+    );
+    set_blocked(&app, &s.player, true).await;
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&id("bet"), "rnd-2", 1_000))
+            .await,
+        "RS_ERROR_USER_DISABLED",
+    );
+    let rb = id("rb");
+    let reply = hub88
+        .call("transaction/rollback", s.rollback(&rb, &bet))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 10_000_000);
+    let listed = item(&app, &rb).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(listed.body["kind"], "rollback");
+    assert_eq!(listed.body["amount"], "10.00");
+    assert_eq!(listed.body["reference_transaction_id"], json!(bet));
+    assert_eq!(total(&app, &s.player).await, "100.00");
+}
+
+#[tokio::test]
+async fn a_bad_signature_wins_over_a_malformed_body() {
+    // 1.7: the signature (step 2) before the body (step 3); 1.6: request_uuid echoed
+    // whenever the body is an object with a string request_uuid.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    let other = private_key("hub88-demo2-provider-private.pem");
+    let missing = serde_json::to_vec(&with(
+        s.bet(&id("bet"), "rnd-1", 1_000),
+        json!({"round": null}),
+    ))
+    .unwrap();
+    let wrong_type = serde_json::to_vec(&with(
+        s.bet(&id("bet"), "rnd-1", 1_000),
+        json!({"amount": "1000"}),
+    ))
+    .unwrap();
+    let bodies: [(Vec<u8>, &str, bool); 4] = [
+        (b"not json".to_vec(), "RS_ERROR_WRONG_SYNTAX", false),
+        (b"[1]".to_vec(), "RS_ERROR_WRONG_SYNTAX", false),
+        (missing, "RS_ERROR_WRONG_SYNTAX", true),
+        (wrong_type, "RS_ERROR_WRONG_TYPES", true),
+    ];
+    for (body, malformed, has_uuid) in bodies {
+        for signature in [None, Some(sign(&other, &body)), Some("AAAA".to_owned())] {
+            let reply = hub88.raw("transaction/bet", body.clone(), signature).await;
+            assert_status(&reply, "RS_ERROR_INVALID_SIGNATURE");
+            assert_eq!(reply.body.get("request_uuid").is_some(), has_uuid);
+            assert!(signed_by_the_wallet(&reply));
+        }
+        // Correctly signed, the same body is refused for what it is.
+        let reply = hub88
+            .raw(
+                "transaction/bet",
+                body.clone(),
+                Some(sign(&hub88.key, &body)),
+            )
+            .await;
+        assert_status(&reply, malformed);
+    }
+    assert_eq!(total(&app, &s.player).await, "10.00");
+}
+
+#[tokio::test]
+async fn the_body_then_the_currency_then_the_amount_then_the_duplicate_check() {
+    // 1.7 steps 3, 7, 8 and 9, pairwise.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    // A negative amount is step 3, before the currency (step 7).
+    let reply = hub88
+        .call(
+            "transaction/bet",
+            with(
+                s.bet(&id("bet"), "rnd-1", 1_000),
+                json!({"currency": "USD", "amount": -1_000}),
+            ),
+        )
+        .await;
+    assert_status(&reply, "RS_ERROR_WRONG_TYPES");
+    // The currency (step 7) before an amount not exact in it (step 8).
+    for path in ["transaction/bet", "transaction/win"] {
+        let body = if path == "transaction/bet" {
+            s.bet(&id("bet"), "rnd-1", 1_000)
+        } else {
+            s.win(&id("win"), "rnd-1", "b", 1_000)
+        };
+        let reply = hub88
+            .call(
+                path,
+                with(body, json!({"currency": "USD", "amount": 1_500})),
+            )
+            .await;
+        assert_status(&reply, "RS_ERROR_WRONG_CURRENCY");
+    }
+    // The amount (step 8) before the duplicate check (step 9): a recorded bet and win
+    // resent with an inexact amount are WRONG_TYPES, not duplicates, and nothing is
+    // recorded for them.
+    let bet = id("bet");
+    let first = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+        .await;
+    assert_status(&first, "RS_OK");
+    let win = id("win");
+    assert_status(
+        &hub88
+            .call("transaction/win", s.win(&win, "rnd-1", &bet, 2_000_000))
+            .await,
+        "RS_OK",
+    );
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_500))
+        .await;
+    assert_status(&reply, "RS_ERROR_WRONG_TYPES");
+    let reply = hub88
+        .call("transaction/win", s.win(&win, "rnd-1", &bet, 2_000_500))
+        .await;
+    assert_status(&reply, "RS_ERROR_WRONG_TYPES");
+    // With an exact but different amount: the duplicate check answers.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_001_000))
+        .await;
+    assert_status(&reply, "RS_ERROR_DUPLICATE_TRANSACTION");
+    // The recorded answers are untouched.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_000_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_eq!(reply.body["balance"], first.body["balance"]);
+    assert!(reply.replayed());
+    assert_eq!(total(&app, &s.player).await, "110.00");
+}
+
+#[tokio::test]
+async fn duplicates_differing_only_in_currency_game_code_or_reference() {
+    // 1.9: currency, game_code and reference_transaction_uuid are compared; the checks
+    // of 1.7 steps 6 and 7 come first, so a different currency (never the player's) is
+    // WRONG_CURRENCY, a game_code other than the token's INVALID_GAME, and a game_code
+    // matching another token's game a duplicate.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let other_game = app.session(&s.player, "hub88-demo", "other_game").await;
+    let (b1, b2, b3) = (id("bet"), id("bet"), id("bet"));
+    for (bet, round) in [(&b1, "rnd-1"), (&b2, "rnd-2"), (&b3, "rnd-3")] {
+        assert_status(
+            &hub88
+                .call("transaction/bet", s.bet(bet, round, 1_000_000))
+                .await,
+            "RS_OK",
+        );
+    }
+    let win = id("win");
+    assert_status(
+        &hub88
+            .call("transaction/win", s.win(&win, "rnd-1", &b1, 5_000_000))
+            .await,
+        "RS_OK",
+    );
+    let rb = id("rb");
+    assert_status(
+        &hub88
+            .call("transaction/rollback", s.rollback(&rb, &b3))
+            .await,
+        "RS_OK",
+    );
+    assert_eq!(total(&app, &s.player).await, "130.00");
+    let cases = [
+        // Only the currency.
+        (
+            "transaction/bet",
+            with(s.bet(&b1, "rnd-1", 1_000_000), json!({"currency": "USD"})),
+            "RS_ERROR_WRONG_CURRENCY",
+        ),
+        (
+            "transaction/win",
+            with(
+                s.win(&win, "rnd-1", &b1, 5_000_000),
+                json!({"currency": "USD"}),
+            ),
+            "RS_ERROR_WRONG_CURRENCY",
+        ),
+        // Only the game_code, on the same token.
+        (
+            "transaction/bet",
+            with(
+                s.bet(&b1, "rnd-1", 1_000_000),
+                json!({"game_code": "other_game"}),
+            ),
+            "RS_ERROR_INVALID_GAME",
+        ),
+        (
+            "transaction/win",
+            with(
+                s.win(&win, "rnd-1", &b1, 5_000_000),
+                json!({"game_code": "other_game"}),
+            ),
+            "RS_ERROR_INVALID_GAME",
+        ),
+        // The game_code of another live token of the player (the token itself is not
+        // compared).
+        (
+            "transaction/bet",
+            with(
+                s.bet(&b1, "rnd-1", 1_000_000),
+                json!({"game_code": "other_game", "token": other_game}),
+            ),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/win",
+            with(
+                s.win(&win, "rnd-1", &b1, 5_000_000),
+                json!({"game_code": "other_game", "token": other_game}),
+            ),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/rollback",
+            with(s.rollback(&rb, &b3), json!({"game_code": "other_game"})),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        // Only the reference: another bet of the player, or one never seen.
+        (
+            "transaction/win",
+            s.win(&win, "rnd-1", &b2, 5_000_000),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/win",
+            s.win(&win, "rnd-1", "never-seen", 5_000_000),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+        (
+            "transaction/rollback",
+            s.rollback(&rb, &b2),
+            "RS_ERROR_DUPLICATE_TRANSACTION",
+        ),
+    ];
+    for (path, body, expected) in cases {
+        let reply = hub88.call(path, body.clone()).await;
+        assert_status(&reply, expected);
+        assert!(!reply.replayed(), "{body}");
+    }
+    // Nothing moved: b2 is neither paid nor rolled back, and still takes its win.
+    assert_eq!(total(&app, &s.player).await, "130.00");
+    let reply = hub88
+        .call("transaction/win", s.win(&id("win"), "rnd-2", &b2, 500_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 13_500_000);
+    let listed = item(&app, &rb).await;
+    assert_eq!(listed.body["reference_transaction_id"], json!(b3));
+    assert!(app.discrepancies().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_balance_is_the_total_of_cash_and_bonus() {
+    // 0.3: the balance reported is the total; 1.3: floor(total × multiplier).
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "10.00").await;
+    app.deposit(&s.player, "5.00", "bonus").await;
+    let reply = hub88.call("user/balance", s.balance()).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 1_500_000);
+    // A stake of 12.00 spends the cash, then 2.00 of the bonus.
+    let bet = id("bet");
+    let reply = hub88
+        .call("transaction/bet", s.bet(&bet, "rnd-1", 1_200_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 300_000);
+    let balance = app.balance(&s.player).await;
+    assert_eq!(balance["cash"], "0.00");
+    assert_eq!(balance["bonus"], "3.00");
+    // Not enough money counts the bonus too: 3.01 is refused with the total.
+    let reply = hub88
+        .call("transaction/bet", s.bet(&id("bet"), "rnd-2", 301_000))
+        .await;
+    assert_status(&reply, "RS_ERROR_NOT_ENOUGH_MONEY");
+    assert_balance(&reply, 300_000);
+    // The rollback gives each category back what it gave.
+    let reply = hub88
+        .call("transaction/rollback", s.rollback(&id("rb"), &bet))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 1_500_000);
+    let balance = app.balance(&s.player).await;
+    assert_eq!(balance["cash"], "10.00");
+    assert_eq!(balance["bonus"], "5.00");
+}
+
+#[tokio::test]
+async fn fields_that_are_not_compared_or_are_ignored() {
+    // 1.9: token, request_uuid, round_closed and informational fields are not compared;
+    // 1.4: balance and rollback ignore game_code, game_id is ignored; 1.5: optional
+    // fields may be null, a required one may not.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "100.00").await;
+    let second = app.session(&s.player, "hub88-demo", GAME).await;
+    let (b1, b2) = (id("bet"), id("bet"));
+    let first = hub88
+        .call("transaction/bet", s.bet(&b1, "rnd-1", 1_000_000))
+        .await;
+    assert_status(&first, "RS_OK");
+    assert_balance(&first, 9_000_000);
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&b2, "rnd-2", 1_000_000))
+            .await,
+        "RS_OK",
+    );
+    let resent = with(
+        s.bet(&b1, "rnd-1", 1_000_000),
+        json!({"token": second, "request_uuid": "again", "round_closed": true,
+            "supplier_transaction_id": "sup-other", "supplier_user": "cg_other",
+            "bet": "other lines", "meta": {"x": 1}, "game_id": 7}),
+    );
+    let reply = hub88.call("transaction/bet", resent).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 9_000_000);
+    assert!(reply.replayed());
+    // A win that leaves its round open, resent with round_closed: the first answer,
+    // and the round stays open.
+    let win = id("win");
+    let body = with(s.win(&win, "rnd-1", &b1, 0), json!({"round_closed": false}));
+    assert_status(&hub88.call("transaction/win", body.clone()).await, "RS_OK");
+    let reply = hub88
+        .call(
+            "transaction/win",
+            with(body, json!({"round_closed": true, "token": second})),
+        )
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert!(reply.replayed());
+    assert_status(
+        &hub88
+            .call("transaction/bet", s.bet(&id("bet"), "rnd-1", 1_000))
+            .await,
+        "RS_OK",
+    );
+    // Balance and rollback ignore game_code.
+    let reply = hub88
+        .call(
+            "user/balance",
+            with(s.balance(), json!({"game_code": "some_other_game"})),
+        )
+        .await;
+    assert_status(&reply, "RS_OK");
+    let reply = hub88
+        .call(
+            "transaction/rollback",
+            with(
+                s.rollback(&id("rb"), &b2),
+                json!({"game_code": "some_other_game"}),
+            ),
+        )
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 8_999_000);
+    // Optional fields written as null are absent; a required one is missing.
+    let mut nulls = s.bet(&id("bet"), "rnd-3", 1_000);
+    for field in [
+        "is_free",
+        "is_supplier_promo",
+        "round_closed",
+        "supplier_user",
+    ] {
+        nulls[field] = Value::Null;
+    }
+    let reply = hub88.call("transaction/bet", nulls).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 8_998_000);
+    let mut balance = s.balance();
+    balance["game_code"] = Value::Null;
+    assert_status(&hub88.call("user/balance", balance).await, "RS_OK");
+    for field in ["round", "currency", "token"] {
+        let mut missing = s.bet(&id("bet"), "rnd-3", 1_000);
+        missing[field] = Value::Null;
+        let reply = hub88.call("transaction/bet", missing).await;
+        assert_status(&reply, "RS_ERROR_WRONG_SYNTAX");
+    }
+    assert_eq!(total(&app, &s.player).await, "89.98");
+}
+
+#[tokio::test]
+async fn a_free_bet_needs_the_right_game_a_live_token_and_an_unblocked_player() {
+    // 1.11: like any bet, whatever it never costs.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let s = seat(&app, "EUR", "1.00").await;
+    let free = |round: &str| with(s.bet(&id("bet"), round, 0), json!({"is_free": true}));
+    let reply = hub88
+        .call(
+            "transaction/bet",
+            with(free("rnd-1"), json!({"game_code": "another_game"})),
+        )
+        .await;
+    assert_status(&reply, "RS_ERROR_INVALID_GAME");
+    set_blocked(&app, &s.player, true).await;
+    let reply = hub88.call("transaction/bet", free("rnd-1")).await;
+    assert_status(&reply, "RS_ERROR_USER_DISABLED");
+    set_blocked(&app, &s.player, false).await;
+    let reply = hub88.call("transaction/bet", free("rnd-1")).await;
+    assert_status(&reply, "RS_OK");
+    assert_balance(&reply, 100_000);
+    expire(&app, &s.token).await;
+    let reply = hub88.call("transaction/bet", free("rnd-2")).await;
+    assert_status(&reply, "RS_ERROR_TOKEN_EXPIRED");
+    assert_eq!(total(&app, &s.player).await, "1.00");
+}
+
+#[tokio::test]
+async fn round_closed_on_a_bet_is_informational_and_each_player_has_their_own_round() {
+    // 1.12 and 0.3: only a win closes a round, and only that player's.
+    let app = TestApp::spawn().await;
+    let hub88 = Hub88::new(&app);
+    let a = seat(&app, "EUR", "10.00").await;
+    let b = seat(&app, "EUR", "10.00").await;
+    let first = id("bet");
+    let closing_bet = with(
+        a.bet(&first, "rnd-shared", 100_000),
+        json!({"round_closed": true}),
+    );
+    assert_status(&hub88.call("transaction/bet", closing_bet).await, "RS_OK");
+    assert_status(
+        &hub88
+            .call("transaction/bet", a.bet(&id("bet"), "rnd-shared", 100_000))
+            .await,
+        "RS_OK",
+    );
+    assert_status(
+        &hub88
+            .call("transaction/bet", b.bet(&id("bet"), "rnd-shared", 100_000))
+            .await,
+        "RS_OK",
+    );
+    assert_status(
+        &hub88
+            .call(
+                "transaction/win",
+                a.win(&id("win"), "rnd-shared", &first, 0),
+            )
+            .await,
+        "RS_OK",
+    );
+    // a's round is closed, b's is not.
+    let reply = hub88
+        .call("transaction/bet", a.bet(&id("bet"), "rnd-shared", 100_000))
+        .await;
+    assert_status(&reply, "RS_ERROR_UNKNOWN");
+    let reply = hub88
+        .call("transaction/bet", b.bet(&id("bet"), "rnd-shared", 100_000))
+        .await;
+    assert_status(&reply, "RS_OK");
+    assert_eq!(total(&app, &a.player).await, "8.00");
+    assert_eq!(total(&app, &b.player).await, "8.00");
 }

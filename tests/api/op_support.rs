@@ -53,6 +53,21 @@ pub async fn idempotency_keys(app: &TestApp) -> i64 {
         .get(0)
 }
 
+/// The reason of the refusal the ledger recorded for `provider`'s `transaction`, `None`
+/// when it recorded none (or a success).
+pub async fn recorded_refusal(app: &TestApp, provider: &str, transaction: &str) -> Option<String> {
+    app.db()
+        .await
+        .query_opt(
+            "SELECT outcome -> 'refused' ->> 'reason' FROM idempotency_keys \
+             WHERE provider_id = $1 AND transaction_id = $2",
+            &[&provider, &transaction],
+        )
+        .await
+        .unwrap()
+        .and_then(|row| row.get(0))
+}
+
 /// A zero balance object of a player in a two-decimal currency.
 pub fn zero_eur() -> Value {
     json!({"total": "0.00", "cash": "0.00", "bonus": "0.00"})

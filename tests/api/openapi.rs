@@ -400,6 +400,29 @@ async fn the_document_lists_every_adapter_endpoint_with_its_schemas() {
             "Hub88Bet: {field} is not required"
         );
     }
+    // The optional flags of 1.5, on the bet and on the win (the bet's fields).
+    for schema in ["Hub88Bet", "Hub88Win"] {
+        let properties = &doc["components"]["schemas"][schema]["properties"];
+        for flag in ["is_free", "is_supplier_promo", "round_closed"] {
+            // Optional: `["boolean", "null"]` in OpenAPI 3.1.
+            let types = &properties[flag]["type"];
+            assert!(
+                types
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "boolean")),
+                "{schema}.{flag}: {types}"
+            );
+        }
+    }
+    let win = &doc["components"]["schemas"]["Hub88Win"];
+    assert!(
+        win["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "reference_transaction_uuid"),
+        "{win}"
+    );
     let hub88_statuses = doc["components"]["schemas"]["Hub88Reply"]["properties"]["status"]["enum"]
         .as_array()
         .unwrap()

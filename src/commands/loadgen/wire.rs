@@ -11,14 +11,12 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use rsa::pkcs1v15::SigningKey;
-use rsa::signature::{SignatureEncoding, Signer};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 use super::model::format_minor;
+use crate::config::keys::SigningKey;
 use crate::http::evolution::handlers::escape;
 
 /// Which API the simulated provider speaks.
@@ -142,7 +140,7 @@ pub struct Prepared {
 /// A protocol with the provider's credentials.
 pub enum Dialect {
     V1 { secret: String },
-    Hub88 { key: Box<SigningKey<Sha256>> },
+    Hub88 { key: Box<SigningKey> },
     Evolution { auth_token: String },
 }
 
@@ -164,9 +162,7 @@ impl Dialect {
             Protocol::Hub88 => {
                 let key = crate::config::keys::private(key_path)
                     .map_err(|e| anyhow::anyhow!("--hub88-key {key_path}: {e}"))?;
-                Dialect::Hub88 {
-                    key: Box::new(SigningKey::new(key)),
-                }
+                Dialect::Hub88 { key: Box::new(key) }
             }
             Protocol::Evolution => Dialect::Evolution {
                 auth_token: auth_token.to_owned(),
@@ -198,7 +194,8 @@ impl Dialect {
                     Kind::Rollback => "rollback",
                 };
                 let body = serde_json::to_vec(&hub88_body(call)).expect("JSON body");
-                let signature = STANDARD.encode(key.sign(&body).to_bytes());
+                // The key signed and verified a probe when it was loaded.
+                let signature = STANDARD.encode(key.sign(&body).expect("an RSA signature"));
                 Prepared {
                     path: format!("/hub88/{provider}/transaction/{endpoint}"),
                     body,

@@ -7,8 +7,8 @@ use super::dto::{self, BalanceReply, CheckReply, Number, Request};
 use super::status::{self, Call, Status};
 use crate::domain::money::format_minor;
 use crate::domain::{
-    Balances, ErrorCode, ExternalTxId, GameId, Outcome, Player, PlayerId, ProviderId, Reason,
-    RoundId, Session, TxKey, WinKind,
+    Balances, ErrorCode, ExternalTxId, GameId, Outcome, Player, PlayerId, ProviderId, RoundId,
+    Session, TxKey, WinKind,
 };
 use crate::http::v1::record_call;
 use crate::http::AppState;
@@ -394,13 +394,11 @@ impl Ctx<'_> {
             )?,
             stake,
         };
+        // The ledger refuses an expired sid before a blocked player under Evolution's
+        // policy (2.7 steps 9 and 10) and records that refusal: a resend answers the
+        // same status.
         let result = self.state.wallet.bet(cmd, Policy::EVOLUTION).await;
-        // Evolution checks expiry before the block (2.7 steps 9 and 10); the ledger
-        // checks the block first: an expired sid wins.
-        let expired = !session.live;
-        self.answer(Call::Debit, player, result, |reason| {
-            (reason == Reason::PlayerBlocked && expired).then_some(Status::InvalidSid)
-        })
+        self.answer(Call::Debit, player, result)
     }
 
     async fn credit(
@@ -433,7 +431,7 @@ impl Ctx<'_> {
             closes_round: true,
         };
         let result = self.state.wallet.win(cmd, Policy::EVOLUTION).await;
-        self.answer(Call::Credit, player, result, |_| None)
+        self.answer(Call::Credit, player, result)
     }
 
     async fn cancel(&self, shape: Shape, player: &Player) -> Result<Answered, Stop> {
@@ -453,7 +451,7 @@ impl Ctx<'_> {
             round,
         };
         let result = self.state.wallet.rollback(cmd, Policy::EVOLUTION).await;
-        self.answer(Call::Cancel, player, result, |_| None)
+        self.answer(Call::Cancel, player, result)
     }
 
     async fn promo(
@@ -490,17 +488,16 @@ impl Ctx<'_> {
             closes_round: false,
         };
         let result = self.state.wallet.win(cmd, Policy::EVOLUTION).await;
-        self.answer(Call::Promo, player, result, |_| None)
+        self.answer(Call::Promo, player, result)
     }
 
-    /// The ledger's answer as an Evolution reply; `adjust` may override a refusal's
-    /// status.
+    /// The ledger's answer as an Evolution reply. A replayed refusal maps as the first
+    /// did: the status depends only on the recorded reason (2.8).
     fn answer(
         &self,
         call: Call,
         player: &Player,
         result: Result<Answer, LedgerError>,
-        adjust: impl Fn(Reason) -> Option<Status>,
     ) -> Result<Answered, Stop> {
         let answer = result.map_err(|e| self.ledger_error(e, Some(player)))?;
         let (status, balances, currency, detail) = match &answer.outcome {
@@ -514,12 +511,7 @@ impl Ctx<'_> {
                 )
             }
             Outcome::Refused(r) => (
-                // A replay answers the recorded refusal as the first time (2.8): the
-                // override only decides a fresh answer.
-                (!answer.replayed)
-                    .then(|| adjust(r.reason))
-                    .flatten()
-                    .unwrap_or_else(|| status::of_reason(call, r.reason)),
+                status::of_reason(call, r.reason),
                 &r.balance,
                 &r.currency,
                 Some(r.reason.as_str().to_owned()),

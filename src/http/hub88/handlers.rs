@@ -308,15 +308,10 @@ impl Ctx<'_> {
             ("hub88.is_free", Some(if m.free { "true" } else { "false" })),
         ];
         let result = self.state.wallet.bet_with(cmd, Policy::HUB88, &wire).await;
-        self.answer(Call::Bet, &player, result, |reason| {
-            // Hub88 checks expiry before the ledger's rules (1.7 step 10), the ledger
-            // checks the player's block first: an expired token wins.
-            if reason == crate::domain::Reason::PlayerBlocked && !session.live {
-                Some(Status::TokenExpired)
-            } else {
-                None
-            }
-        })
+        // The ledger refuses an expired token before a blocked player under Hub88's
+        // policy (1.7 steps 10 and 11) and records that refusal: a resend answers the
+        // same status.
+        self.answer(Call::Bet, &player, result)
     }
 
     async fn win(&self, f: &Fields<'_>) -> Result<Answered, Stop> {
@@ -345,7 +340,7 @@ impl Ctx<'_> {
             ("hub88.is_free", Some(if m.free { "true" } else { "false" })),
         ];
         let result = self.state.wallet.win_with(cmd, Policy::HUB88, &wire).await;
-        self.answer(Call::Win, &player, result, |_| None)
+        self.answer(Call::Win, &player, result)
     }
 
     async fn rollback(&self, f: &Fields<'_>) -> Result<Answered, Stop> {
@@ -378,7 +373,7 @@ impl Ctx<'_> {
             .wallet
             .rollback_with(cmd, Policy::HUB88, &wire)
             .await;
-        self.answer(Call::Rollback, &player, result, |_| None)
+        self.answer(Call::Rollback, &player, result)
     }
 
     fn key(&self, transaction: &ExternalTxId) -> TxKey {
@@ -388,13 +383,13 @@ impl Ctx<'_> {
         }
     }
 
-    /// The ledger's answer as a Hub88 reply; `adjust` may override a refusal's status.
+    /// The ledger's answer as a Hub88 reply. A replayed refusal maps as the first did:
+    /// the status depends only on the recorded reason (1.9).
     fn answer(
         &self,
         call: Call,
         player: &Player,
         result: Result<Answer, LedgerError>,
-        adjust: impl Fn(crate::domain::Reason) -> Option<Status>,
     ) -> Result<Answered, Stop> {
         let answer = result?;
         let id = &player.player_id;
@@ -404,10 +399,7 @@ impl Ctx<'_> {
                 None,
             ),
             Outcome::Refused(r) => {
-                // A replay answers the recorded refusal as the first time (1.9): the
-                // override only decides a fresh answer.
-                let adjusted = (!answer.replayed).then(|| adjust(r.reason)).flatten();
-                match adjusted.or_else(|| status::of_reason(call, r.reason)) {
+                match status::of_reason(call, r.reason) {
                     // The refused rollback: RS_OK, nothing moved (1.10), kept for
                     // reconciliation in the log.
                     None => {

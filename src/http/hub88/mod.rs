@@ -157,8 +157,13 @@ fn signed(keys: &auth::Hub88Keys, answered: Answered) -> Response {
         body,
     )
         .into_response();
-    if let Ok(value) = HeaderValue::from_str(&signature) {
-        response.headers_mut().insert(SIGNATURE_HEADER, value);
+    match signature.map(|s| HeaderValue::from_str(&s)) {
+        Some(Ok(value)) => {
+            response.headers_mut().insert(SIGNATURE_HEADER, value);
+        }
+        // The answer is still the truth of what happened (money may have moved): it
+        // goes out unsigned rather than not at all.
+        _ => tracing::error!("hub88 answer could not be signed; sent without a signature"),
     }
     if answered.replayed {
         response

@@ -67,7 +67,8 @@ pub struct Bet {
 }
 
 /// `POST /transaction/win`: a credit of the bet `reference_transaction_uuid`; the bet's
-/// fields plus the reference. `round_closed: true` closes the round.
+/// fields plus the reference. `round_closed: true` closes the round. Compared for
+/// duplicates: the bet's fields and `reference_transaction_uuid`.
 #[derive(ToSchema)]
 #[schema(as = Hub88Win)]
 pub struct Win {
@@ -83,7 +84,11 @@ pub struct Win {
     /// Prize × multiplier, a plain JSON integer, exact at the currency's scale.
     #[schema(minimum = 0)]
     amount: i64,
+    /// The win of a free bet: an ordinary win, paid to `cash` (1.11).
     is_free: Option<bool>,
+    /// `true` implies `is_free`.
+    is_supplier_promo: Option<bool>,
+    /// `true` closes the round: later bets on it are refused.
     round_closed: Option<bool>,
     supplier_transaction_id: Option<String>,
     supplier_user: Option<String>,

@@ -7,7 +7,7 @@ use crate::domain::{
     TransactionKind,
 };
 use crate::ledger::command::BetCommand;
-use crate::ledger::policy::{Policy, SessionGame};
+use crate::ledger::policy::{BetRefusals, Policy, SessionGame};
 use crate::ledger::LedgerError;
 
 /// What a bet read before its transaction.
@@ -45,12 +45,18 @@ pub fn decide(
     if !session_ok {
         return Decision::Fail(session_invalid());
     }
-    let refusal = if player.status == PlayerStatus::Blocked {
-        Some(Reason::PlayerBlocked)
-    } else if player.currency != cmd.stake.currency.code {
-        Some(Reason::CurrencyMismatch)
-    } else if ctx.session.is_some_and(|s| !s.live) {
-        Some(Reason::SessionExpired)
+    let blocked = (player.status == PlayerStatus::Blocked).then_some(Reason::PlayerBlocked);
+    let currency = (player.currency != cmd.stake.currency.code).then_some(Reason::CurrencyMismatch);
+    let expired = ctx
+        .session
+        .is_some_and(|s| !s.live)
+        .then_some(Reason::SessionExpired);
+    let first = match policy.bet_refusals {
+        BetRefusals::BlockedFirst => blocked.or(currency).or(expired),
+        BetRefusals::ExpiryFirst => currency.or(expired).or(blocked),
+    };
+    let refusal = if first.is_some() {
+        first
     } else if ctx.tombstone {
         Some(Reason::TransactionRolledBack)
     } else if ctx.round.is_some_and(|r| r.status == RoundStatus::Closed) {
@@ -234,5 +240,48 @@ mod tests {
             let got = run(ctx, player, &command(10, session));
             assert_eq!(got.unwrap_err(), expected);
         }
+    }
+
+    #[test]
+    fn the_vendor_protocols_refuse_an_expired_session_before_a_blocked_player() {
+        let expired = session(false);
+        let live = session(true);
+        let mut blocked = player(100, 0);
+        blocked.status = PlayerStatus::Blocked;
+        let mut blocked_yen = blocked.clone();
+        blocked_yen.currency = "JPY".into();
+        let ctx = |session| BetContext {
+            session: Some(session),
+            round: None,
+            tombstone: false,
+        };
+        let refusal = |ctx, player: &Player, policy: &Policy| match decide(
+            ctx,
+            player,
+            &command(10, &expired),
+            &categories(),
+            policy,
+        ) {
+            Decision::Refuse(reason) => reason,
+            _ => panic!("refused"),
+        };
+        for policy in [Policy::HUB88, Policy::EVOLUTION] {
+            assert_eq!(
+                refusal(ctx(&expired), &blocked, &policy),
+                Reason::SessionExpired
+            );
+            assert_eq!(
+                refusal(ctx(&expired), &blocked_yen, &policy),
+                Reason::CurrencyMismatch
+            );
+            assert_eq!(
+                refusal(ctx(&live), &blocked, &policy),
+                Reason::PlayerBlocked
+            );
+        }
+        assert_eq!(
+            refusal(ctx(&expired), &blocked, &Policy::V1),
+            Reason::PlayerBlocked
+        );
     }
 }
