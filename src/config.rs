@@ -201,21 +201,22 @@ pub struct EvolutionSettings {
 
 /// Reading and checking the RSA keys of the Hub88 protocol (RSA only, 2048 bits or more;
 /// SPKI or PKCS#1 public keys, PKCS#8 or PKCS#1 private keys). The PEM and DER
-/// structures are read with RustCrypto's format crates; every RSA operation is ring's.
+/// structures are read with RustCrypto's format crates; every RSA operation is aws-lc-rs's.
 pub mod keys {
-    use ring::rand::SystemRandom;
-    use ring::rsa::KeyPair;
-    use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::rsa::KeyPair;
+    use aws_lc_rs::signature::KeyPair as _;
+    use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
     use sha2::{Digest, Sha256};
     use spki::der::asn1::{AnyRef, BitStringRef};
     use spki::der::{Decode, Encode};
     use spki::{AlgorithmIdentifierRef, ObjectIdentifier, SubjectPublicKeyInfoRef};
 
     pub const BITS_MIN: usize = 2048;
-    /// The largest modulus ring verifies with (`RSA_PKCS1_2048_8192_SHA256`).
+    /// The largest modulus verified (`RSA_PKCS1_2048_8192_SHA256`).
     pub const VERIFY_BITS_MAX: usize = 8192;
-    /// The largest modulus ring signs with.
-    pub const SIGN_BITS_MAX: usize = 4096;
+    /// The largest modulus signed with (aws-lc-rs's own limit).
+    pub const SIGN_BITS_MAX: usize = 8192;
 
     /// `rsaEncryption`, the algorithm of an RSA key in SPKI and PKCS#8.
     const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -245,6 +246,29 @@ pub mod keys {
         Some((label.to_owned(), der))
     }
 
+    /// The size in bits of a big-endian modulus.
+    fn modulus_bits(n: &[u8]) -> usize {
+        match n.first() {
+            None => 0,
+            Some(first) => n
+                .len()
+                .saturating_mul(8)
+                .saturating_sub(first.leading_zeros() as usize),
+        }
+    }
+
+    /// The modulus size of an RSA private key in PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA
+    /// PRIVATE KEY`) DER; `None` when it is not one.
+    fn private_bits(label: &str, der: &[u8]) -> Option<usize> {
+        let pkcs1_der = match label {
+            "PRIVATE KEY" => pkcs8::PrivateKeyInfo::try_from(der).ok()?.private_key,
+            "RSA PRIVATE KEY" => der,
+            _ => return None,
+        };
+        let key = pkcs1::RsaPrivateKey::from_der(pkcs1_der).ok()?;
+        Some(modulus_bits(key.modulus.as_bytes()))
+    }
+
     fn size_ok(bits: usize, max: usize) -> Result<(), String> {
         if bits < BITS_MIN {
             return Err(format!("an RSA key of {bits} bits is below {BITS_MIN}"));
@@ -265,18 +289,11 @@ pub mod keys {
 
     impl VerificationKey {
         /// A key from PKCS#1 `RSAPublicKey` DER: 2048 to 8192 bits, with an exponent
-        /// ring accepts (odd, 3 to 2^33 - 1).
+        /// the verifier accepts (odd, 3 to 2^33 - 1).
         fn from_pkcs1(der: &[u8]) -> Result<Self, String> {
             let key = pkcs1::RsaPublicKey::from_der(der)
                 .map_err(|_| "not an RSA public key".to_owned())?;
-            let n = key.modulus.as_bytes();
-            let bits = match n.first() {
-                None => 0,
-                Some(first) => n
-                    .len()
-                    .saturating_mul(8)
-                    .saturating_sub(first.leading_zeros() as usize),
-            };
+            let bits = modulus_bits(key.modulus.as_bytes());
             size_ok(bits, VERIFY_BITS_MAX)?;
             let e = key.public_exponent.as_bytes();
             let exponent = (e.len() <= 8)
@@ -327,7 +344,7 @@ pub mod keys {
         }
     }
 
-    /// An RSA private key that makes RSASSA-PKCS1-v1_5 SHA-256 signatures (ring blinds
+    /// An RSA private key that makes RSASSA-PKCS1-v1_5 SHA-256 signatures (AWS-LC blinds
     /// every private-key operation).
     pub struct SigningKey {
         pair: KeyPair,
@@ -343,10 +360,10 @@ pub mod keys {
     }
 
     impl SigningKey {
-        /// The signature of `message`; `None` only if ring refuses to sign, which the
+        /// The signature of `message`; `None` only if AWS-LC refuses to sign, which the
         /// check at loading rules out for a sound key.
         pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {
-            let mut signature = vec![0; self.pair.public().modulus_len()];
+            let mut signature = vec![0; self.pair.public_modulus_len()];
             self.pair
                 .sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
                 .ok()?;
@@ -355,8 +372,8 @@ pub mod keys {
 
         /// The public half.
         pub fn public(&self) -> VerificationKey {
-            let pkcs1 = self.pair.public().as_ref().to_vec();
-            let bits = self.pair.public().modulus_len().saturating_mul(8);
+            let pkcs1 = self.pair.public_key().as_ref().to_vec();
+            let bits = self.pair.public_modulus_len().saturating_mul(8);
             VerificationKey { pkcs1, bits }
         }
     }
@@ -382,27 +399,21 @@ pub mod keys {
     }
 
     /// A private key from PKCS#8 PEM (`BEGIN PRIVATE KEY`) or PKCS#1 PEM (`BEGIN RSA
-    /// PRIVATE KEY`), 2048 to 4096 bits (ring's signing range), checked by signing once
+    /// PRIVATE KEY`), 2048 to 8192 bits, checked by signing once
     /// and verifying the result with its public half.
     pub fn private(source: &str) -> Result<SigningKey, String> {
         let text = pem(source)?;
         let not_one = || "not an RSA private key in PKCS#8 or PKCS#1 PEM".to_owned();
         let (label, der) = decode(&text).ok_or_else(not_one)?;
+        if let Some(bits) = private_bits(&label, &der) {
+            size_ok(bits, SIGN_BITS_MAX)?;
+        }
         let pair = match label.as_str() {
             "PRIVATE KEY" => KeyPair::from_pkcs8(&der),
             "RSA PRIVATE KEY" => KeyPair::from_der(&der),
             _ => return Err(not_one()),
         }
-        .map_err(|e| match e.to_string().as_str() {
-            "TooSmall" => format!("an RSA key below {BITS_MIN} bits"),
-            "TooLarge" => format!("an RSA key above {SIGN_BITS_MAX} bits (ring signs up to that)"),
-            "PrivateModulusLenNotMultipleOf512Bits" => {
-                "an RSA key whose size is not a multiple of 512 bits (ring signs with 2048, \
-                 2560, 3072, 3584 or 4096)"
-                    .to_owned()
-            }
-            why => format!("{} ({why})", not_one()),
-        })?;
+        .map_err(|e| format!("{} ({e})", not_one()))?;
         let key = SigningKey {
             pair,
             rng: SystemRandom::new(),
@@ -930,6 +941,19 @@ mod tests {
     }
 
     #[test]
+    fn an_8192_bit_pair_signs_and_verifies() {
+        let signing = keys::private(&format!("{TEST_KEYS}/rsa-8192-private.pem")).unwrap();
+        let verifying = keys::public(&format!("{TEST_KEYS}/rsa-8192-public.pem")).unwrap();
+        assert_eq!(verifying.bits(), 8192);
+        assert_eq!(signing.public().bits(), 8192);
+        assert_eq!(signing.public().fingerprint(), verifying.fingerprint());
+        let signature = signing.sign(b"a body").unwrap();
+        assert_eq!(signature.len(), 1024);
+        assert!(verifying.verify(b"a body", &signature));
+        assert!(!verifying.verify(b"another body", &signature));
+    }
+
+    #[test]
     fn small_non_rsa_and_misplaced_keys_are_refused() {
         let public = |name: &str| keys::public(&format!("{TEST_KEYS}/{name}")).map(|_| ());
         let private = |name: &str| keys::private(&format!("{TEST_KEYS}/{name}")).map(|_| ());
@@ -939,7 +963,7 @@ mod tests {
         );
         assert_eq!(
             private("rsa-1024-private.pem"),
-            Err("an RSA key below 2048 bits".into())
+            Err("an RSA key of 1024 bits is below 2048".into())
         );
         assert_eq!(
             public("ec-p256-public.pem"),

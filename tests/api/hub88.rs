@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeyPair;
+use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use reqwest::{Method, StatusCode};
-use ring::rand::SystemRandom;
-use ring::rsa::KeyPair;
-use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
 use serde_json::{json, Value};
 use spki::der::Decode;
 
@@ -33,7 +33,7 @@ fn private_key(name: &str) -> KeyPair {
 
 /// Signs as Hub88 does: base64 of RSASSA-PKCS1-v1_5 SHA-256 over the body bytes.
 fn sign(key: &KeyPair, body: &[u8]) -> String {
-    let mut signature = vec![0; key.public().modulus_len()];
+    let mut signature = vec![0; key.public_modulus_len()];
     key.sign(
         &RSA_PKCS1_SHA256,
         &SystemRandom::new(),

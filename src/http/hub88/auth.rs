@@ -36,8 +36,8 @@ impl Hub88Keys {
     }
 
     /// The header value that signs `body` with our key (PKCS#1 v1.5 signatures are
-    /// deterministic; ring blinds the private-key operation against timing attacks).
-    /// `None` only if ring refuses to sign, which the check at loading rules out.
+    /// deterministic; AWS-LC blinds the private-key operation against timing attacks).
+    /// `None` only if AWS-LC refuses to sign, which the check at loading rules out.
     pub fn sign(&self, body: &[u8]) -> Option<String> {
         self.signing.sign(body).map(|s| STANDARD.encode(s))
     }
