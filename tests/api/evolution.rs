@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{Reply, TestApp};
-use crate::op_support::recorded_refusal;
+use crate::op_support::{expire, recorded_refusal, set_blocked};
 use crate::provider::{assert_ok, id};
 
 const TOKEN: &str = "evolution-demo-token";
@@ -149,26 +149,6 @@ async fn total(app: &TestApp, player: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-async fn set_blocked(app: &TestApp, player: &str, blocked: bool) {
-    let status = if blocked { "blocked" } else { "active" };
-    let reply = app
-        .operator(
-            Method::PATCH,
-            &format!("/v1/players/{player}"),
-            Some(json!({ "status": status })),
-        )
-        .await;
-    assert!(reply.status.is_success(), "{:?}", reply.body);
-}
-
-/// Closes a sid: expired from now on.
-async fn expire(app: &TestApp, sid: &str) {
-    let reply = app
-        .operator(Method::DELETE, &format!("/v1/sessions/{sid}"), None)
-        .await;
-    assert!(reply.status.is_success(), "{:?}", reply.body);
 }
 
 /// Posts text exactly as written (numbers serde_json would rewrite).

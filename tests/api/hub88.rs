@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use spki::der::Decode;
 
 use crate::helpers::{Reply, TestApp};
-use crate::op_support::recorded_refusal;
+use crate::op_support::{expire, recorded_refusal, set_blocked};
 use crate::provider::{assert_ok, id};
 
 const GAME: &str = "clt_dragonrising";
@@ -200,26 +200,6 @@ fn with(mut body: Value, extra: Value) -> Value {
         }
     }
     body
-}
-
-async fn set_blocked(app: &TestApp, player: &str, blocked: bool) {
-    let status = if blocked { "blocked" } else { "active" };
-    let reply = app
-        .operator(
-            Method::PATCH,
-            &format!("/v1/players/{player}"),
-            Some(json!({ "status": status })),
-        )
-        .await;
-    assert!(reply.status.is_success(), "{:?}", reply.body);
-}
-
-/// Closes a session: expired from now on.
-async fn expire(app: &TestApp, session: &str) {
-    let reply = app
-        .operator(Method::DELETE, &format!("/v1/sessions/{session}"), None)
-        .await;
-    assert!(reply.status.is_success(), "{:?}", reply.body);
 }
 
 /// The player's total as the operator API shows it.

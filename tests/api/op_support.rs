@@ -30,6 +30,27 @@ pub async fn withdraw_raw(app: &TestApp, player: &str, body: Value) -> Reply {
     .await
 }
 
+/// Blocks the player (or lets it play again) through the operator API.
+pub async fn set_blocked(app: &TestApp, player: &str, blocked: bool) {
+    let status = if blocked { "blocked" } else { "active" };
+    let reply = app
+        .operator(
+            Method::PATCH,
+            &format!("/v1/players/{player}"),
+            Some(json!({ "status": status })),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+}
+
+/// Closes a game session (a Hub88 token, an Evolution sid): expired from now on.
+pub async fn expire(app: &TestApp, session: &str) {
+    let reply = app
+        .operator(Method::DELETE, &format!("/v1/sessions/{session}"), None)
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+}
+
 /// Number of ledger rows of the player, read straight from the database.
 pub async fn ledger_rows(app: &TestApp, player: &str) -> i64 {
     app.db()
