@@ -37,15 +37,17 @@ pub struct PlayerLocks {
 const CONTENDED_FOR: Duration = Duration::from_secs(2);
 /// Stale reads within [`CONTENDED_FOR`] of each other that mark a player contended.
 const CONTENDED_AFTER: u32 = 2;
+/// Players remembered as contended at most; past it, expired marks are dropped and, if
+/// that is not enough, no new mark is made.
+const CONTENDED_MAX: usize = 10_000;
 
+/// A player's recent stale reads: how many, each within [`CONTENDED_FOR`] of the one
+/// before, and until when the latest counts.
 #[derive(Clone, Copy)]
 struct Stales {
     until: Instant,
     count: u32,
 }
-/// Players remembered as contended at most; past it, expired marks are dropped and, if
-/// that is not enough, no new mark is made.
-const CONTENDED_MAX: usize = 10_000;
 
 /// Held while one money call of the player runs; releases and tidies up on drop.
 pub struct PlayerGuard {

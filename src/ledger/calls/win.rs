@@ -42,16 +42,14 @@ impl MoneyCall for WinCall {
         // The last resort for a win without bet id or round match: the session's
         // latest unsettled bet in this game.
         let by_session = session_id.filter(|_| by_round);
-        let rows_sql = match (by_bet, by_round) {
-            (Some(_), _) => Some(db::ledger::BET_ROWS),
-            (None, true) => Some(db::ledger::ROUND_ROWS),
-            (None, false) => None,
-        };
-        let session_sql = by_session.map(|_| db::ledger::OPEN_SESSION_BET);
-        let statements: Vec<&str> = [Some(db::movement::CONTEXT), rows_sql, session_sql]
-            .into_iter()
-            .flatten()
-            .collect();
+        // Every statement a win may read with, prepared once per connection (the cache
+        // answers without a round trip after that).
+        let statements = [
+            db::movement::CONTEXT,
+            db::ledger::BET_ROWS,
+            db::ledger::ROUND_ROWS,
+            db::ledger::OPEN_SESSION_BET,
+        ];
         db::prepare(client, &statements).await?;
         let round_id = Some(&cmd.round).filter(|_| cmd.closes_round);
         // The context goes out first, the other reads after it in the same round trip:

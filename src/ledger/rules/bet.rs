@@ -55,15 +55,10 @@ pub fn decide(
         BetRefusals::BlockedFirst => blocked.or(currency).or(expired),
         BetRefusals::ExpiryFirst => currency.or(expired).or(blocked),
     };
-    let refusal = if first.is_some() {
-        first
-    } else if ctx.tombstone {
-        Some(Reason::TransactionRolledBack)
-    } else if ctx.round.is_some_and(|r| r.status == RoundStatus::Closed) {
-        Some(Reason::RoundClosed)
-    } else {
-        None
-    };
+    let closed = ctx.round.is_some_and(|r| r.status == RoundStatus::Closed);
+    let refusal = first
+        .or(ctx.tombstone.then_some(Reason::TransactionRolledBack))
+        .or(closed.then_some(Reason::RoundClosed));
     if let Some(reason) = refusal {
         return Decision::Refuse(reason);
     }
