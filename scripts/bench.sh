@@ -183,7 +183,7 @@ wallet_sql_script() {
     printf '\\set t random(1, 1000000000000000)\n'
     for ((i = 0; i < k; i++)); do printf '\\set p%d random(1, %d)\n' "$i" "$players"; done
     for ((i = 0; i < k; i++)); do
-        printf "%s\n" "SELECT i.fingerprint, i.outcome, s.session_id, r.round_id, r.status, p.ledger_seq FROM (VALUES (1)) AS one (x) LEFT JOIN idempotency_keys i ON i.provider_id = 'demo' AND i.transaction_id = 'b' || :t || '-$i' LEFT JOIN sessions s ON s.session_id = NULL::uuid LEFT JOIN rounds r ON r.provider_id = 'demo' AND r.round_id = 'r' || :t || '-$i' AND r.player_id = 'p' || :p$i LEFT JOIN players p ON p.player_id = 'p' || :p$i;"
+        printf "%s\n" "SELECT k.fingerprint, k.refusal, t.balance_after, s.session_id, r.round_id, r.status, p.ledger_seq FROM (VALUES (1)) AS one (x) LEFT JOIN idempotency_keys k ON k.key = call_key('demo', 'b' || :t || '-$i') LEFT JOIN transactions t ON t.id = k.ledger_id LEFT JOIN sessions s ON s.session_id = NULL::uuid LEFT JOIN rounds r ON r.provider_id = 'demo' AND r.round_id = 'r' || :t || '-$i' AND r.player_id = 'p' || :p$i LEFT JOIN players p ON p.player_id = 'p' || :p$i;"
         ids+="${ids:+, }'p' || :p$i"
         txs+="${txs:+, }'b' || :t || '-$i'"
         rounds+="${rounds:+, }'r' || :t || '-$i'"
@@ -194,7 +194,7 @@ wallet_sql_script() {
     printf '%s\n' "SELECT count(pg_advisory_lock(hashtextextended(k, 0))) FROM unnest(ARRAY[$ids]) AS k;"
     printf '%s\n' "BEGIN ISOLATION LEVEL SERIALIZABLE;"
     printf '%s\n' "SELECT p.player_id, p.currency, p.status, b.category, b.amount, p.ledger_seq FROM players p LEFT JOIN balances b ON b.player_id = p.player_id WHERE p.player_id = ANY(ARRAY[$ids]) ORDER BY p.player_id FOR UPDATE OF p;"
-    printf '%s\n' "WITH upd AS (UPDATE balances b SET amount = b.amount + d.delta FROM unnest(ARRAY[$ids], ARRAY[$cats], ARRAY[$deltas]::bigint[]) AS d(player_id, category, delta) WHERE b.player_id = d.player_id AND b.category = d.category RETURNING b.player_id, b.category, b.amount), ledger AS (INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind, amount, currency, split, balance_after, round_id, game_id, session_id, reference_id, reference_transaction_id, seq, created_at) SELECT gen_random_uuid(), 'demo', x.tx, x.player, 'bet', NULL, 5, 'EUR', x.split, x.split, x.round, 'slots', NULL, NULL, NULL, (SELECT ledger_seq + 1 FROM players WHERE player_id = x.player), now() FROM unnest(ARRAY[$txs], ARRAY[$ids], ARRAY[$rounds], ARRAY[$jsons]::jsonb[]) AS x(tx, player, round, split)), sequenced AS (UPDATE players p SET ledger_seq = p.ledger_seq + 1 WHERE p.player_id = ANY(ARRAY[$ids])), idempotency AS (INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, outcome) SELECT 'demo', x.tx, '\\x00'::bytea, jsonb_build_object('applied', x.split) FROM unnest(ARRAY[$txs], ARRAY[$jsons]::jsonb[]) AS x(tx, split)), opened AS (INSERT INTO rounds (provider_id, round_id, player_id, game_id) SELECT 'demo', x.round, x.player, 'slots' FROM unnest(ARRAY[$rounds], ARRAY[$ids]) AS x(round, player)) SELECT player_id, category, amount FROM upd;"
+    printf '%s\n' "WITH upd AS (UPDATE balances b SET amount = b.amount + d.delta FROM unnest(ARRAY[$ids], ARRAY[$cats], ARRAY[$deltas]::bigint[]) AS d(player_id, category, delta) WHERE b.player_id = d.player_id AND b.category = d.category RETURNING b.player_id, b.category, b.amount), ids AS (SELECT gen_random_uuid() AS id, x.* FROM unnest(ARRAY[$txs], ARRAY[$ids], ARRAY[$rounds], ARRAY[$jsons]::jsonb[]) AS x(tx, player, round, split)), ledger AS (INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind, amount, currency, split, balance_after, round_id, game_id, session_id, reference_id, reference_transaction_id, seq, created_at) SELECT x.id, 'demo', x.tx, x.player, 'bet', NULL, 5, 'EUR', x.split, x.split, x.round, 'slots', NULL, NULL, NULL, (SELECT ledger_seq + 1 FROM players WHERE player_id = x.player), now() FROM ids x), sequenced AS (UPDATE players p SET ledger_seq = p.ledger_seq + 1 WHERE p.player_id = ANY(ARRAY[$ids])), idempotency AS (INSERT INTO idempotency_keys (key, fingerprint, ledger_id) SELECT call_key('demo', x.tx), '\\x00'::bytea, x.id FROM ids x), opened AS (INSERT INTO rounds (provider_id, round_id, player_id, game_id) SELECT 'demo', x.round, x.player, 'slots' FROM unnest(ARRAY[$rounds], ARRAY[$ids]) AS x(round, player)) SELECT player_id, category, amount FROM upd;"
     [[ -n $notify ]] && printf '%s\n' "SELECT pg_notify('wallet_bets', 'p' || :p0);"
     printf '%s\n' "COMMIT;"
     printf '%s\n' "SELECT pg_advisory_unlock_all();"
@@ -289,7 +289,7 @@ done
 storage_sql="
 WITH calls AS (
     SELECT (SELECT count(*) FROM transactions)
-         + (SELECT count(*) FROM idempotency_keys WHERE outcome ? 'refused') AS n
+         + (SELECT count(*) FROM idempotency_keys WHERE refusal IS NOT NULL) AS n
 ), rel AS (
     SELECT t.relname AS tbl, t.relname AS relation, pg_table_size(t.oid) AS bytes, 0 AS o
       FROM pg_class t

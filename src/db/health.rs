@@ -130,6 +130,7 @@ pub struct Violation {
     /// the second reversal of a bet, not the first. `None` only for a player whose
     /// `ledger_seq` claims rows while it has none.
     pub transaction_id: Option<uuid::Uuid>,
+    /// Empty only for an applied record whose ledger row is missing.
     pub player_id: String,
     /// What is wrong, naming the rows involved (`provider/transaction id (wallet id)`).
     pub detail: String,
@@ -153,6 +154,10 @@ pub mod rule {
     /// Each player's rows are numbered 1..n, `players.ledger_seq` is n, and every
     /// `balance_after` is the previous row's plus or minus the split.
     pub const BALANCE_CHAIN: &str = "balance-chain";
+    /// Every ledger row is the applied record of its call: the idempotency record of its
+    /// `(provider, transaction_id)` exists and points at it (so no call has two rows),
+    /// and every applied record points at a ledger row.
+    pub const RECORDED_ONCE: &str = "recorded-once";
 
     pub const ALL: &[&str] = &[
         REVERSED_ONCE,
@@ -161,6 +166,7 @@ pub mod rule {
         BET_BEFORE_CLOSE,
         SPLIT_SUM,
         BALANCE_CHAIN,
+        RECORDED_ONCE,
     ];
 }
 
@@ -382,6 +388,31 @@ FROM players p FULL JOIN last_rows m ON m.player_id = p.player_id
 WHERE p.player_id IS NULL OR p.ledger_seq <> coalesce(m.max_seq, 0)
 ORDER BY 2, 1";
 
+/// Rule 7: ledger rows that are not their call's applied record (none, a refusal, or
+/// another row: the same call written twice), and applied records whose row is missing
+/// (reported with that row's id and no player).
+const RECORDED_ONCE_SQL: &str = "\
+SELECT t.id, t.player_id,
+       CASE WHEN k.key IS NULL
+                THEN format('%s %s/%s (%s) has no idempotency record',
+                            t.kind, t.provider_id, t.transaction_id, t.id)
+            WHEN k.ledger_id IS NULL
+                THEN format('%s %s/%s (%s) moved money, but its call is recorded as refused (%s)',
+                            t.kind, t.provider_id, t.transaction_id, t.id, k.refusal ->> 'reason')
+            ELSE format('%s %s/%s (%s) repeats the call whose record is row %s',
+                        t.kind, t.provider_id, t.transaction_id, t.id, k.ledger_id)
+       END
+FROM transactions t
+LEFT JOIN idempotency_keys k ON k.key = call_key(t.provider_id, t.transaction_id)
+WHERE k.ledger_id IS DISTINCT FROM t.id
+UNION ALL
+SELECT k.ledger_id, '',
+       format('the applied record %s names ledger row %s, which does not exist',
+              k.key, k.ledger_id)
+FROM idempotency_keys k LEFT JOIN transactions t ON t.id = k.ledger_id
+WHERE k.ledger_id IS NOT NULL AND t.id IS NULL
+ORDER BY 2, 1";
+
 /// Every row that breaks a money rule, rule by rule ([`rule::ALL`]), each rule's rows
 /// by player and id. Empty means every rule holds. Read-only: one query per rule, each
 /// consistent in itself; run them inside one REPEATABLE READ transaction for a single
@@ -402,14 +433,17 @@ ORDER BY 2, 1";
 /// 6. [`rule::BALANCE_CHAIN`]: each player's seqs are 1..n, `players.ledger_seq` is n
 ///    (0 without rows), and every `balance_after` equals the previous row's plus or
 ///    minus the split, category by category.
+/// 7. [`rule::RECORDED_ONCE`]: every ledger row is the one its call's idempotency
+///    record names, and every applied record names a ledger row.
 pub async fn rule_violations(client: &Client) -> Result<Vec<Violation>, DbError> {
-    let checks: [(&'static str, &str); 6] = [
+    let checks: [(&'static str, &str); 7] = [
         (rule::REVERSED_ONCE, REVERSED_ONCE_SQL),
         (rule::PAID_OR_REVERSED, PAID_OR_REVERSED_SQL),
         (rule::REFERENCES, REFERENCES_SQL),
         (rule::BET_BEFORE_CLOSE, BET_BEFORE_CLOSE_SQL),
         (rule::SPLIT_SUM, SPLIT_SUM_SQL),
         (rule::BALANCE_CHAIN, BALANCE_CHAIN_SQL),
+        (rule::RECORDED_ONCE, RECORDED_ONCE_SQL),
     ];
     let mut found = Vec::new();
     for (rule, sql) in checks {

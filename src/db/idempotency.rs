@@ -1,78 +1,57 @@
-//! The idempotency record of every money call: the call's fingerprint and its outcome,
-//! stored as data (`{"applied": {...}}` or `{"refused": {...}}`, amounts in minor
-//! units), never as one protocol's response body.
+//! The idempotency record of every money call, keyed by `call_key(provider,
+//! transaction_id)`: the call's fingerprint and what it ended with. An applied call's
+//! record points at its ledger row, and its receipt is rendered from that row; a refused
+//! call's record holds the refusal as data (`{"reason", "balance", "currency"}`, amounts
+//! in minor units), never as one protocol's response body.
 
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::ledger::{split_from_json, split_to_json};
-use super::{stored, DbError};
-use crate::domain::{Balances, ExternalTxId, Outcome, Reason, Receipt, Refusal};
+use super::DbError;
+use crate::domain::{Balances, Outcome, Reason, Refusal};
 
 /// What was recorded for one `(provider, transaction_id)`.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The call's fingerprint; a read record holds its [stored part](stored_fingerprint).
     pub fingerprint: Vec<u8>,
     pub outcome: Outcome,
 }
 
-/// The stored form of an outcome.
-pub fn encode(outcome: &Outcome) -> Value {
-    match outcome {
-        Outcome::Applied(r) => json!({ "applied": {
-            "wallet_transaction_id": r.wallet_transaction_id,
-            "balance": split_to_json(r.balance.parts()),
-            "currency": r.currency,
-            "linked_bet": r.linked_bet.as_ref().map(ExternalTxId::as_str),
-        }}),
-        Outcome::Refused(r) => json!({ "refused": {
-            "reason": r.reason.as_str(),
-            "balance": split_to_json(r.balance.parts()),
-            "currency": r.currency,
-        }}),
-    }
+/// The part of a fingerprint a record keeps: its first 16 bytes. Two different calls
+/// under one transaction id (a provider's mistake, not an attack on the wallet) share
+/// them with a chance of 2^-128.
+pub fn stored_fingerprint(fingerprint: &[u8]) -> &[u8] {
+    &fingerprint[..fingerprint.len().min(16)]
 }
 
-/// Reads a stored outcome back; `transaction_id` is the record's own key.
-pub fn decode(value: Value, transaction_id: &ExternalTxId) -> Result<Outcome, DbError> {
-    let text = |v: &Value, field: &str| -> Result<String, DbError> {
-        v.get(field)
+/// The stored form of a refusal.
+pub fn encode_refusal(refusal: &Refusal) -> Value {
+    json!({
+        "reason": refusal.reason.as_str(),
+        "balance": split_to_json(refusal.balance.parts()),
+        "currency": refusal.currency,
+    })
+}
+
+/// Reads a stored refusal back.
+pub fn decode_refusal(value: Value) -> Result<Refusal, DbError> {
+    let text = |field: &str| -> Result<String, DbError> {
+        value
+            .get(field)
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| DbError::Data(format!("a recorded outcome has no {field}")))
+            .ok_or_else(|| DbError::Data(format!("a recorded refusal has no {field}")))
     };
-    let balance = |v: &Value| -> Result<Balances, DbError> {
-        let parts = v.get("balance").cloned().unwrap_or(Value::Null);
-        Ok(Balances::new(split_from_json(parts)?))
-    };
-    if let Some(a) = value.get("applied") {
-        let id = stored(
-            "wallet transaction id",
-            Uuid::parse_str(&text(a, "wallet_transaction_id")?),
-        )?;
-        let linked_bet = match a.get("linked_bet").and_then(Value::as_str) {
-            Some(bet) => Some(stored("linked bet", ExternalTxId::parse(bet))?),
-            None => None,
-        };
-        return Ok(Outcome::Applied(Receipt {
-            transaction_id: transaction_id.clone(),
-            wallet_transaction_id: id,
-            balance: balance(a)?,
-            currency: text(a, "currency")?,
-            linked_bet,
-        }));
-    }
-    if let Some(r) = value.get("refused") {
-        let reason = text(r, "reason")?;
-        return Ok(Outcome::Refused(Refusal {
-            reason: stored("refusal reason", Reason::parse(&reason).ok_or(()))?,
-            balance: balance(r)?,
-            currency: text(r, "currency")?,
-        }));
-    }
-    Err(DbError::Data(
-        "a recorded outcome is neither applied nor refused".into(),
-    ))
+    let reason = text("reason")?;
+    let reason = Reason::parse(&reason)
+        .ok_or_else(|| DbError::Data(format!("a recorded refusal has reason {reason:?}")))?;
+    let balance = value.get("balance").cloned().unwrap_or(Value::Null);
+    Ok(Refusal {
+        reason,
+        balance: Balances::new(split_from_json(balance)?),
+        currency: text("currency")?,
+    })
 }
 
 #[cfg(test)]
@@ -80,39 +59,18 @@ mod tests {
     use super::*;
     use crate::domain::Amount;
 
-    fn balance(cash: i64) -> Balances {
-        Balances::new([("cash".to_owned(), Amount::from_minor(cash).unwrap())].into())
-    }
-
     #[test]
-    fn every_outcome_reads_back_as_written() {
-        let id = ExternalTxId::parse("t-1").unwrap();
-        let mut outcomes = vec![
-            Outcome::Applied(Receipt {
-                transaction_id: id.clone(),
-                wallet_transaction_id: Uuid::now_v7(),
-                balance: balance(9000),
-                currency: "EUR".into(),
-                linked_bet: None,
-            }),
-            Outcome::Applied(Receipt {
-                transaction_id: id.clone(),
-                wallet_transaction_id: Uuid::now_v7(),
-                balance: balance(0),
-                currency: "JPY".into(),
-                linked_bet: Some(ExternalTxId::parse("b-1").unwrap()),
-            }),
-        ];
+    fn every_refusal_reads_back_as_written() {
+        let balance = Balances::new([("cash".to_owned(), Amount::from_minor(1).unwrap())].into());
         for reason in Reason::ALL {
-            outcomes.push(Outcome::Refused(Refusal {
+            let refusal = Refusal {
                 reason: *reason,
-                balance: balance(1),
+                balance: balance.clone(),
                 currency: "EUR".into(),
-            }));
+            };
+            assert_eq!(decode_refusal(encode_refusal(&refusal)).unwrap(), refusal);
         }
-        for outcome in outcomes {
-            assert_eq!(decode(encode(&outcome), &id).unwrap(), outcome);
-        }
-        assert!(decode(json!({"other": {}}), &id).is_err());
+        assert!(decode_refusal(json!({"reason": "other", "currency": "EUR"})).is_err());
+        assert!(decode_refusal(json!({"reason": "player_blocked"})).is_err());
     }
 }

@@ -44,18 +44,30 @@ macro_rules! columns {
     };
 }
 
+/// The ledger row id of the applied call `(provider_id, transaction_id)` = `($1, $2)`,
+/// through its idempotency record (the only index of that pair).
+macro_rules! applied_row_id {
+    () => {
+        "(SELECT ledger_id FROM idempotency_keys WHERE key = call_key($1, $2))"
+    };
+}
+
 /// [`find`]'s statement.
 pub const FIND: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM transactions WHERE provider_id = $1 AND transaction_id = $2"
+    " FROM transactions WHERE id = ",
+    applied_row_id!(),
+    " AND provider_id = $1 AND transaction_id = $2"
 );
 
 /// [`round_rows`]'s statement.
 pub const ROUND_ROWS: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM transactions WHERE provider_id = $1 AND round_id = $2 AND player_id = $3 \
+    " FROM transactions \
+     WHERE ledger_key(provider_id, round_id, player_id) = ledger_key($1, $2, $3) \
+       AND provider_id = $1 AND round_id = $2 AND player_id = $3 \
      ORDER BY id"
 );
 
@@ -63,13 +75,16 @@ pub const ROUND_ROWS: &str = concat!(
 pub const BET_ROWS: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM transactions WHERE provider_id = $1 AND player_id = $3 \
-       AND round_id = (SELECT round_id FROM transactions \
-           WHERE provider_id = $1 AND transaction_id = $2 AND player_id = $3) \
+    " FROM transactions b, (SELECT round_id AS bet_round FROM transactions WHERE id = ",
+    applied_row_id!(),
+    " AND provider_id = $1 AND transaction_id = $2 AND player_id = $3) AS bet \
+     WHERE ledger_key(b.provider_id, b.round_id, b.player_id) = ledger_key($1, bet.bet_round, $3) \
+       AND b.provider_id = $1 AND b.round_id = bet.bet_round AND b.player_id = $3 \
      UNION SELECT ",
     columns!(),
-    " FROM transactions WHERE provider_id = $1 \
-       AND reference_transaction_id = $2 AND player_id = $3 \
+    " FROM transactions \
+     WHERE ledger_key(provider_id, reference_transaction_id, player_id) = ledger_key($1, $2, $3) \
+       AND provider_id = $1 AND reference_transaction_id = $2 AND player_id = $3 \
        AND kind IN ('win', 'rollback') \
      ORDER BY id"
 );
@@ -79,7 +94,7 @@ pub const OPEN_SESSION_BET: &str = concat!(
     "WITH recent AS (SELECT id, provider_id, transaction_id, kind, win_kind, round_id, \
          game_id, session_id, reference_id \
        FROM transactions WHERE player_id = $2 ORDER BY id DESC LIMIT $5), \
-     bet AS (SELECT r.transaction_id, r.round_id FROM recent r \
+     bet AS (SELECT r.transaction_id AS bet_tx, r.round_id AS bet_round FROM recent r \
        WHERE r.session_id = $3 AND r.kind = 'bet' AND r.game_id = $4 \
          AND r.provider_id = $1 \
          AND NOT EXISTS (SELECT 1 FROM recent s WHERE s.reference_id = r.id) \
@@ -88,8 +103,9 @@ pub const OPEN_SESSION_BET: &str = concat!(
        ORDER BY r.id DESC LIMIT 1) \
      SELECT ",
     columns!(),
-    ", (SELECT transaction_id FROM bet) FROM transactions \
-     WHERE provider_id = $1 AND player_id = $2 AND round_id = (SELECT round_id FROM bet) \
+    ", bet.bet_tx FROM transactions t, bet \
+     WHERE ledger_key(t.provider_id, t.round_id, t.player_id) = ledger_key($1, bet.bet_round, $2) \
+       AND t.provider_id = $1 AND t.player_id = $2 AND t.round_id = bet.bet_round \
      ORDER BY id"
 );
 

@@ -9,12 +9,16 @@ use std::collections::HashMap;
 use serde_json::Value;
 use uuid::Uuid;
 
+use tokio_postgres::Row;
+
 use super::idempotency::{self, Recorded};
-use super::ledger::{split_to_json, NewLedgerRow};
+use super::ledger::{split_from_json, split_to_json, NewLedgerRow};
 use super::rounds::round_from;
 use super::sessions::session_from;
-use super::{Client, DbError};
-use crate::domain::{ExternalTxId, GameId, PlayerId, Round, RoundId, Session, TxKey};
+use super::{stored, Client, DbError};
+use crate::domain::{
+    Balances, ExternalTxId, GameId, Outcome, PlayerId, Receipt, Round, RoundId, Session, TxKey,
+};
 
 /// What a money call needs to know before its transaction, found by shared keys.
 #[derive(Debug, Default)]
@@ -33,18 +37,24 @@ pub struct Context {
     pub ledger_seq: Option<i64>,
 }
 
-/// [`context`]'s statement.
+/// [`context`]'s statement. An applied call's record is read with its ledger row, from
+/// which its receipt is rendered.
 pub const CONTEXT: &str = "\
-SELECT i.fingerprint, i.outcome,
+SELECT k.fingerprint, k.refusal,
+       t.id, t.provider_id, t.transaction_id, t.balance_after, t.currency,
+       t.reference_id IS NOT NULL, t.reference_transaction_id,
        s.session_id, s.player_id, s.provider_id, s.game_id, s.expires_at, s.expires_at > now(),
        r.provider_id, r.round_id, r.player_id, r.game_id, r.status, r.opened_at,
-       $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions t
-           WHERE t.provider_id = $1 AND t.reference_transaction_id = $5 AND t.player_id = $6
-             AND t.kind = 'rollback'),
+       $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions x
+           WHERE ledger_key(x.provider_id, x.reference_transaction_id, x.player_id)
+                 = ledger_key($1, $5, $6)
+             AND x.provider_id = $1 AND x.reference_transaction_id = $5 AND x.player_id = $6
+             AND x.kind = 'rollback'),
        r.ctid::text, p.ledger_seq
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN players p ON p.player_id = $6
-LEFT JOIN idempotency_keys i ON i.provider_id = $1 AND i.transaction_id = $2
+LEFT JOIN idempotency_keys k ON k.key = call_key($1, $2)
+LEFT JOIN transactions t ON t.id = k.ledger_id
 LEFT JOIN sessions s ON s.session_id = $3
 LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4 AND r.player_id = $6";
 
@@ -76,34 +86,34 @@ pub async fn context(
         )
         .await?;
     let fingerprint: Option<Vec<u8>> = r.get(0);
-    let session_id: Option<Uuid> = r.get(2);
-    let round_id: Option<String> = r.get(9);
+    let session_id: Option<Uuid> = r.get(9);
+    let round_id: Option<String> = r.get(16);
     let recorded = match fingerprint {
         Some(fingerprint) => Some(Recorded {
             fingerprint,
-            outcome: idempotency::decode(r.get(1), &key.transaction)?,
+            outcome: recorded_outcome(&r, key)?,
         }),
         None => None,
     };
     let session = match session_id {
         Some(id) => Some(session_from(
             id,
-            r.get(3),
-            r.get(4),
-            r.get(5),
-            r.get(6),
-            r.get(7),
+            r.get(10),
+            r.get(11),
+            r.get(12),
+            r.get(13),
+            r.get(14),
         )?),
         None => None,
     };
     let round = match round_id {
         Some(round_id) => Some(round_from(
-            r.get(8),
+            r.get(15),
             round_id,
-            r.get(10),
-            r.get(11),
-            r.get(12),
-            r.get(13),
+            r.get(17),
+            r.get(18),
+            r.get(19),
+            r.get(20),
         )?),
         None => None,
     };
@@ -111,10 +121,46 @@ pub async fn context(
         recorded,
         session,
         round,
-        rolled_back: r.get(14),
-        round_tid: r.get(15),
-        ledger_seq: r.get(16),
+        rolled_back: r.get(21),
+        round_tid: r.get(22),
+        ledger_seq: r.get(23),
     })
+}
+
+/// The outcome of a found record: its refusal, or the receipt its ledger row renders
+/// (the row of that very call: a key that led to another call's row is a collision of
+/// the 16-byte key, refused as bad data rather than answered with that call).
+fn recorded_outcome(r: &Row, key: &TxKey) -> Result<Outcome, DbError> {
+    if let Some(refusal) = r.get::<_, Option<Value>>(1) {
+        return Ok(Outcome::Refused(idempotency::decode_refusal(refusal)?));
+    }
+    let Some(id) = r.get::<_, Option<Uuid>>(2) else {
+        return Err(DbError::Data(
+            "an applied record's ledger row is missing".into(),
+        ));
+    };
+    let (provider, transaction): (&str, &str) = (r.get(3), r.get(4));
+    if provider != key.provider.as_str() || transaction != key.transaction.as_str() {
+        return Err(DbError::Data(format!(
+            "the record of ({}, {}) leads to the ledger row of ({provider}, {transaction})",
+            key.provider.as_str(),
+            key.transaction.as_str()
+        )));
+    }
+    let linked_bet = match r.get::<_, bool>(7) {
+        true => r
+            .get::<_, Option<String>>(8)
+            .map(|bet| stored("linked bet", ExternalTxId::parse(bet)))
+            .transpose()?,
+        false => None,
+    };
+    Ok(Outcome::Applied(Receipt {
+        transaction_id: key.transaction.clone(),
+        wallet_transaction_id: id,
+        balance: Balances::new(split_from_json(r.get(5))?),
+        currency: r.get(6),
+        linked_bet,
+    }))
 }
 
 /// What a call does to its round.
@@ -176,8 +222,10 @@ WITH upd AS (
     FROM unnest($7::text[], $31::bigint[]) AS s(player_id, seq)
     WHERE p.player_id = s.player_id
 ), idempotency AS (
-    INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, outcome)
-    SELECT * FROM unnest($19::text[], $20::text[], $21::bytea[], $22::jsonb[])
+    INSERT INTO idempotency_keys (key, fingerprint, ledger_id, refusal)
+    SELECT call_key(x.provider_id, x.transaction_id), x.fingerprint, x.ledger_id, x.refusal
+    FROM unnest($19::text[], $20::text[], $21::bytea[], $32::uuid[], $22::jsonb[])
+        AS x(provider_id, transaction_id, fingerprint, ledger_id, refusal)
 ), opened AS (
     INSERT INTO rounds (provider_id, round_id, player_id, game_id)
     SELECT * FROM unnest($23::text[], $24::text[], $25::text[], $26::text[])
@@ -216,7 +264,8 @@ struct Columns<'a> {
     i_provider: Vec<&'a str>,
     i_transaction: Vec<&'a str>,
     i_fingerprint: Vec<&'a [u8]>,
-    i_outcome: Vec<Value>,
+    i_ledger: Vec<Option<Uuid>>,
+    i_refusal: Vec<Option<Value>>,
     o_provider: Vec<&'a str>,
     o_round: Vec<&'a str>,
     o_player: Vec<&'a str>,
@@ -259,8 +308,14 @@ impl<'a> Columns<'a> {
         }
         self.i_provider.push(m.key.provider.as_str());
         self.i_transaction.push(m.key.transaction.as_str());
-        self.i_fingerprint.push(&m.record.fingerprint);
-        self.i_outcome.push(idempotency::encode(&m.record.outcome));
+        self.i_fingerprint
+            .push(idempotency::stored_fingerprint(&m.record.fingerprint));
+        let (ledger, refusal) = match &m.record.outcome {
+            Outcome::Applied(r) => (Some(r.wallet_transaction_id), None),
+            Outcome::Refused(r) => (None, Some(idempotency::encode_refusal(r))),
+        };
+        self.i_ledger.push(ledger);
+        self.i_refusal.push(refusal);
         match &m.round {
             RoundChange::None => {}
             RoundChange::Open { round_id, game_id } => {
@@ -317,7 +372,7 @@ pub async fn write_and_commit(
             None => Ok(0),
         }
     };
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 31] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 32] = [
         &c.d_player,
         &c.d_category,
         &c.d_delta,
@@ -339,7 +394,7 @@ pub async fn write_and_commit(
         &c.i_provider,
         &c.i_transaction,
         &c.i_fingerprint,
-        &c.i_outcome,
+        &c.i_refusal,
         &c.o_provider,
         &c.o_round,
         &c.o_player,
@@ -349,6 +404,7 @@ pub async fn write_and_commit(
         &c.c_tid,
         &c.c_player,
         &c.seq,
+        &c.i_ledger,
     ];
     let write = client.query(&stmt, &params);
     let commit = client.batch_execute(super::COMMIT_AND_UNLOCK);

@@ -3,13 +3,13 @@
 
 use super::command::Fingerprint;
 use super::{Answer, LedgerError};
-use crate::db::idempotency::Recorded;
+use crate::db::idempotency::{stored_fingerprint, Recorded};
 use crate::domain::ErrorCode;
 
 /// Replays what was recorded for the same call; refuses a different call with the
 /// same id (before any business rule, as the contract says).
 pub fn replay(recorded: Recorded, fingerprint: &Fingerprint) -> Result<Answer, LedgerError> {
-    if recorded.fingerprint != *fingerprint {
+    if recorded.fingerprint != stored_fingerprint(fingerprint) {
         return Err(LedgerError::new(
             ErrorCode::IdempotencyConflict,
             "this transaction_id was already used for a different call",

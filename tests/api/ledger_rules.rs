@@ -34,6 +34,17 @@ fn assert_exactly(found: &[Violation], expected: &[(&str, Uuid)]) {
     assert_eq!(got, want, "{found:#?}");
 }
 
+/// The detail of the violation naming row `id`.
+#[track_caller]
+fn detail_of(found: &[Violation], id: Uuid) -> String {
+    found
+        .iter()
+        .find(|v| v.transaction_id == Some(id))
+        .unwrap_or_else(|| panic!("no violation names {id}: {found:#?}"))
+        .detail
+        .clone()
+}
+
 /// What the ledger holds about one of `demo`'s transactions.
 struct Stored {
     id: Uuid,
@@ -192,6 +203,13 @@ async fn append(app: &TestApp, player: &str, row: Append) -> Uuid {
     .await
     .unwrap();
     tx.execute(
+        "INSERT INTO idempotency_keys (key, fingerprint, ledger_id) \
+         VALUES (call_key('demo', $1), '\\x00', $2)",
+        &[&format!("broken-{}", id.simple()), &id],
+    )
+    .await
+    .unwrap();
+    tx.execute(
         "UPDATE players SET ledger_seq = $2 WHERE player_id = $1",
         &[&player, &seq],
     )
@@ -213,6 +231,22 @@ async fn append(app: &TestApp, player: &str, row: Append) -> Uuid {
     }
     tx.commit().await.unwrap();
     id
+}
+
+/// Appends a deposit of 1.00 cash and deletes its idempotency record; returns its row.
+async fn deposit_without_record(app: &TestApp, player: &str) -> Uuid {
+    let row = append(
+        app,
+        player,
+        Append::new("deposit", 100, json!({"cash": 100})),
+    )
+    .await;
+    app.db()
+        .await
+        .execute("DELETE FROM idempotency_keys WHERE ledger_id = $1", &[&row])
+        .await
+        .unwrap();
+    row
 }
 
 /// A funded seat (100.00 cash, 20.00 bonus) with one 30.00 bet in a round of its own;
@@ -494,14 +528,7 @@ async fn rule_6_a_broken_balance_chain_is_named() {
             (rule::BALANCE_CHAIN, behind_bet.id),
         ],
     );
-    let detail = |id: Uuid| {
-        found
-            .iter()
-            .find(|v| v.transaction_id == Some(id))
-            .unwrap()
-            .detail
-            .clone()
-    };
+    let detail = |id: Uuid| detail_of(&found, id);
     assert!(detail(wrong_after).contains("cash: 7000 + 1000 = 8000, recorded 8001"));
     assert!(detail(skipped).contains("missing"), "{}", detail(skipped));
     assert!(detail(behind_bet.id).contains("ledger_seq"));
@@ -514,7 +541,18 @@ async fn rule_6_a_missing_row_in_the_middle_breaks_the_chain_and_the_sequence() 
     let (s, _) = seat_with_bet(&app).await;
     assert_clean_before_corruption(&app).await;
     // The deposit of the bonus (seq 2) disappears; the bet after it starts from a
-    // balance the replay no longer reaches, and seq 2 is missing.
+    // balance the replay no longer reaches, seq 2 is missing, and the deposit's record
+    // names a row that is gone.
+    let deposit_row: Uuid = app
+        .db()
+        .await
+        .query_one(
+            "SELECT id FROM transactions WHERE player_id = $1 AND seq = 2",
+            &[&s.player],
+        )
+        .await
+        .unwrap()
+        .get(0);
     let bet_row: Uuid = app
         .db()
         .await
@@ -534,8 +572,73 @@ async fn rule_6_a_missing_row_in_the_middle_breaks_the_chain_and_the_sequence() 
         .await
         .unwrap();
     let found = violations(&app).await;
-    assert_exactly(&found, &[(rule::BALANCE_CHAIN, bet_row)]);
+    assert_exactly(
+        &found,
+        &[
+            (rule::BALANCE_CHAIN, bet_row),
+            (rule::RECORDED_ONCE, deposit_row),
+        ],
+    );
     assert!(found[0].detail.contains("seq 2 missing"), "{found:?}");
+    assert!(found[1].detail.contains("does not exist"), "{found:?}");
+}
+
+#[tokio::test]
+async fn rule_7_a_row_without_its_record_and_a_call_written_twice_are_named() {
+    let app = TestApp::spawn().await;
+    let (s, bet) = seat_with_bet(&app).await;
+    assert_clean_before_corruption(&app).await;
+    let db = app.db().await;
+
+    // A row whose record was never written.
+    let unrecorded = deposit_without_record(&app, &s.player).await;
+    // The bet's call written a second time: a row with the bet's (provider, transaction
+    // id), whose record names the first row.
+    let twice = deposit_without_record(&app, &s.player).await;
+    db.execute(
+        "UPDATE transactions SET transaction_id = $2 WHERE id = $1",
+        &[&twice, &bet.transaction_id],
+    )
+    .await
+    .unwrap();
+    // A row recorded as refused.
+    let refused = append(
+        &app,
+        &s.player,
+        Append::new("deposit", 100, json!({"cash": 100})),
+    )
+    .await;
+    db.execute(
+        "UPDATE idempotency_keys SET ledger_id = NULL, \
+             refusal = '{\"reason\": \"player_blocked\", \"balance\": {}, \"currency\": \"EUR\"}' \
+         WHERE ledger_id = $1",
+        &[&refused],
+    )
+    .await
+    .unwrap();
+
+    let found = violations(&app).await;
+    assert_exactly(
+        &found,
+        &[
+            (rule::RECORDED_ONCE, unrecorded),
+            (rule::RECORDED_ONCE, twice),
+            (rule::RECORDED_ONCE, refused),
+        ],
+    );
+    let detail = |id: Uuid| detail_of(&found, id);
+    assert!(detail(unrecorded).contains("no idempotency record"));
+    assert!(
+        detail(twice).contains(&bet.id.to_string()),
+        "{}",
+        detail(twice)
+    );
+    assert!(
+        detail(refused).contains("player_blocked"),
+        "{}",
+        detail(refused)
+    );
+    assert_eq!(app.discrepancies().await, vec![]);
 }
 
 fn check_ledger(app: &TestApp) -> Output {

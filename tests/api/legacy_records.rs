@@ -1,7 +1,9 @@
-//! Idempotency records written by the previous version (`status_code` and `response`:
-//! the v1 HTTP body it answered) and converted to typed outcomes by migration
-//! 20261201000001: after the upgrade, resending a call answers byte for byte what the
-//! old version answered, and moves no money.
+//! Idempotency records written by earlier versions: first the v1 HTTP body answered
+//! (`status_code` and `response`), converted to typed outcomes by migration
+//! 20261201000001; then those typed outcomes, whose applied ones migration
+//! 20261202000001 replaces by the ledger row they repeat. After the upgrade, resending
+//! a call answers byte for byte what the old version answered, and moves no money; an
+//! applied record its ledger row does not render stops the upgrade.
 //!
 //! The database is built the way the old version left it: the migrations before the
 //! conversion, then the rows the old code wrote for each call (player, balances,
@@ -908,8 +910,8 @@ async fn a_resend_of_a_call_recorded_by_the_previous_version_answers_byte_for_by
         .map(|r| r.get(0))
         .collect();
     assert!(
-        columns.contains(&"outcome".to_owned()) && !columns.contains(&"response".to_owned()),
-        "the conversion ran: {columns:?}"
+        columns.contains(&"refusal".to_owned()) && !columns.contains(&"response".to_owned()),
+        "the conversions ran: {columns:?}"
     );
     let balances_before: Vec<Value> = {
         let mut out = Vec::new();
@@ -961,4 +963,88 @@ async fn a_resend_of_a_call_recorded_by_the_previous_version_answers_byte_for_by
     let reply = other.send(&app).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
     assert_eq!(reply.code(), "idempotency_conflict");
+}
+
+/// The migration that renders applied outcomes from their ledger rows.
+const OUTCOME_FROM_ROW: i64 = 20261202000001;
+
+/// A database at the typed-outcome layout with one deposit of 5.00: its ledger row and
+/// its applied record, whose stored balance is `recorded_cash` minor units.
+async fn typed_outcome_database(recorded_cash: i64) -> String {
+    let url = fresh_database().await;
+    migrate_before(&url, OUTCOME_FROM_ROW).await;
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let id = Uuid::now_v7();
+    db.batch_execute(
+        "INSERT INTO players (player_id, currency, ledger_seq) VALUES ('p-1', 'EUR', 1);
+         INSERT INTO balances (player_id, category, amount) VALUES ('p-1', 'cash', 500);",
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, amount, \
+             currency, split, balance_after, seq) \
+         VALUES ($1, '@operator', 'dep-1', 'p-1', 'deposit', 500, 'EUR', \
+             '{\"cash\": 500}', '{\"cash\": 500}', 1)",
+        &[&id],
+    )
+    .await
+    .unwrap();
+    let outcome = json!({"applied": {
+        "wallet_transaction_id": id,
+        "balance": {"cash": recorded_cash},
+        "currency": "EUR",
+        "linked_bet": null,
+    }});
+    db.execute(
+        "INSERT INTO idempotency_keys (provider_id, transaction_id, fingerprint, outcome) \
+         VALUES ('@operator', 'dep-1', '\\x00', $1)",
+        &[&outcome],
+    )
+    .await
+    .unwrap();
+    url
+}
+
+#[tokio::test]
+async fn the_upgrade_stops_at_an_applied_record_its_ledger_row_does_not_render() {
+    let url = typed_outcome_database(499).await;
+    let error = wallet::db::migrate(&url).await.unwrap_err();
+    assert!(
+        format!("{error:#}").contains("the applied record of (@operator, dep-1) does not match"),
+        "{error:#}"
+    );
+    // Nothing changed: the record is still the old one.
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let outcome: Value = db
+        .query_one("SELECT outcome FROM idempotency_keys", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(outcome["applied"]["balance"], json!({"cash": 499}));
+
+    // The same database with a record that matches upgrades, and keeps the key.
+    let url = typed_outcome_database(500).await;
+    wallet::db::migrate(&url).await.unwrap();
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let row = db
+        .query_one(
+            "SELECT t.transaction_id, k.refusal IS NULL FROM idempotency_keys k \
+             JOIN transactions t ON t.id = k.ledger_id \
+             WHERE k.key = call_key('@operator', 'dep-1')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "dep-1");
+    assert!(row.get::<_, bool>(1));
 }

@@ -229,6 +229,7 @@ impl<'a> Run<'a> {
         let rest = target - have;
         let copy = format!("{template}-rest");
         let rest_i64 = i64::try_from(rest).unwrap();
+        let id = uuid::Uuid::now_v7();
         let mut db = self.app.db().await;
         let t = db.transaction().await.unwrap();
         let inserted = t
@@ -244,7 +245,7 @@ impl<'a> Run<'a> {
                 &[
                     &template,
                     &copy,
-                    &uuid::Uuid::now_v7(),
+                    &id,
                     &rest_i64,
                     &category.as_str(),
                     &player,
@@ -256,6 +257,15 @@ impl<'a> Run<'a> {
             inserted, 1,
             "the template deposit {template} is in the ledger"
         );
+        // The copy's idempotency record, as every ledger row has one.
+        t.execute(
+            "INSERT INTO idempotency_keys (key, fingerprint, ledger_id) \
+             SELECT call_key(provider_id, transaction_id), '\\x00', id \
+             FROM transactions WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .map_err(|e| format!("seeding a balance near 2^62: {e}"))?;
         // The template is the player's last row: the copy follows it in the player's
         // ledger sequence, as `wallet check-ledger`'s balance chain requires.
         t.execute(

@@ -80,8 +80,8 @@ pub async fn recorded_refusal(app: &TestApp, provider: &str, transaction: &str) 
     app.db()
         .await
         .query_opt(
-            "SELECT outcome -> 'refused' ->> 'reason' FROM idempotency_keys \
-             WHERE provider_id = $1 AND transaction_id = $2",
+            "SELECT refusal ->> 'reason' FROM idempotency_keys \
+             WHERE key = call_key($1, $2)",
             &[&provider, &transaction],
         )
         .await
