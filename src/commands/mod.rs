@@ -77,10 +77,11 @@ pub enum Command {
     /// Prove every balance equals the sum of its ledger entries and every money rule holds.
     #[command(
         long_about = "In one snapshot of database.url: every balance (player, category) \
-            must equal the sum of its ledger entries, and the ledger must keep the six money \
+            must equal the sum of its ledger entries, and the ledger must keep the seven money \
             rules (a bet reversed at most once, never after it was paid, no win of a reversed \
             bet, no bet after its round closed, splits that add up, each player's balance \
-            chain unbroken). Prints the offending rows and exits 1 when there are any. \
+            chain unbroken, each ledger row the one its call's idempotency record names). \
+            Prints the offending rows and exits 1 when there are any. \
             Read-only.",
         after_help = CONFIG_ENV_HELP
     )]
