@@ -12,8 +12,9 @@
 #    burst (waves of 100 simultaneous rounds), and a hot player (waves of 100 simultaneous
 #    rounds on one player) next to pgbench on one row; then the sustained load again
 #    through the Hub88 and the Evolution adapters (`--protocol hub88|evolution`);
-#    then what those calls left on disk, per table and index, after VACUUM ANALYZE
-#    (storage.txt in $BENCH_OUT);
+#    then the sustained and burst loads on a process that reaches the database over its
+#    Unix socket; then what those calls left on disk, per table and index, after VACUUM
+#    ANALYZE (storage.txt in $BENCH_OUT);
 # 5. a table of the results; JSON reports, pgbench logs and pg_stat_statements of the
 #    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX);
 # 6. the same three loads through HAProxy (round robin; installed with apt when
@@ -31,6 +32,10 @@
 #   and the wallet's SQL under pgbench with a NOTIFY per commit group)
 #   BENCH_REPLICA_LANES [1] (commit lanes of each of the two processes: together as many
 #   as the one process has, as the README advises for replicas)
+#   BENCH_VOLUME [unset] (1: the volume line: the sustained load alternately on an empty
+#   database and on one loaded with BENCH_VOLUME_CALLS [20000000] synthetic calls of
+#   BENCH_VOLUME_PLAYERS [100000] players, twice each; loading 20 M takes about 20 min
+#   and 15 GB here)
 #
 # Everything started here (server, cluster) is stopped on exit, whatever the outcome.
 set -euo pipefail
@@ -56,6 +61,9 @@ datadir=$(mktemp -d /tmp/wbench-XXXXXX)/data
 server_pid=""
 second_pid=""
 haproxy_pid=""
+empty_pid=""
+loaded_pid=""
+socket_pid=""
 base="http://127.0.0.1:$http_port"
 db_url="postgres://wallet@127.0.0.1:$pg_port/wallet"
 
@@ -64,11 +72,11 @@ on_exit() {
     local status=$?
     trap - INT TERM EXIT
     local pid
-    for pid in $server_pid $second_pid $haproxy_pid; do
+    for pid in $server_pid $second_pid $haproxy_pid $empty_pid $loaded_pid $socket_pid; do
         kill -TERM "$pid" 2>/dev/null || true
     done
     for _ in $(seq 1 100); do
-        kill -0 $server_pid $second_pid $haproxy_pid 2>/dev/null || break
+        kill -0 $server_pid $second_pid $haproxy_pid $empty_pid $loaded_pid $socket_pid 2>/dev/null || break
         sleep 0.1
     done
     pg_remove "$datadir" || true
@@ -93,14 +101,14 @@ wallet="${CARGO_TARGET_DIR:-target}/release/wallet"
 
 # start_wallet PORT NAME [LANES [POLL_MS]]: `wallet serve` on 127.0.0.1:PORT (log:
 # $out/NAME.log) with LANES commit lanes (default: the configured 2) and
-# ledger.correlation_poll_ms POLL_MS (default: the configured 10); waits until it is
-# ready and prints its pid.
+# ledger.correlation_poll_ms POLL_MS (default: the configured 10), on the database
+# $wallet_db_url (default: $db_url); waits until it is ready and prints its pid.
 start_wallet() {
     local port=$1 name=$2 lanes=${3:-2} poll=${4:-10} pid
     WALLET__LEDGER__COMMIT_LANES="$lanes" \
         WALLET__LEDGER__CORRELATION_POLL_MS="$poll" \
         WALLET_CONFIG=config/development.toml \
-        WALLET__DATABASE__URL="$db_url" \
+        WALLET__DATABASE__URL="${wallet_db_url:-$db_url}" \
         WALLET__SERVER__LISTEN="127.0.0.1:$port" \
         WALLET__DATABASE__POOL_MAX_SIZE="$pool" \
         WALLET__LOG__FILTER=warn \
@@ -282,6 +290,17 @@ for protocol in hub88 evolution; do
         --players "$players" --duration "$duration"
 done
 
+# The sustained and burst loads again, on a second process whose database.url is the
+# cluster's Unix socket instead of TCP (the main process sits idle meanwhile).
+socket_port=$((http_port + 40))
+socket_pid=$(wallet_db_url="postgres://wallet@localhost/wallet?host=$datadir&port=$pg_port" \
+    start_wallet "$socket_port" socket)
+target="http://127.0.0.1:$socket_port" loadgen socket-sustained --concurrency "$concurrency" \
+    --players "$players" --duration "$duration"
+target="http://127.0.0.1:$socket_port" loadgen socket-burst --burst 100 --players "$players" \
+    --duration "$duration"
+kill -TERM "$socket_pid" 2>/dev/null || true
+
 # --- storage: what the money calls above left on disk -----------------------------------
 # After VACUUM ANALYZE: each relation a money call adds rows to (a table with its TOAST,
 # free space and visibility maps; each of its indexes), per money call recorded (ledger
@@ -361,9 +380,107 @@ adapter_row() {
 }
 adapter_row hub88
 adapter_row evolution
+row "over a Unix socket: sustained / burst (calls/s)" "$(j socket-sustained '.calls_per_s | floor') / $(j socket-burst '.calls_per_s | floor') (TCP above: $(j sustained '.calls_per_s | floor') / $(j burst '.calls_per_s | floor'))"
+row "  p99 sustained / burst (ms); money check" "$(ms "$(j socket-sustained .latency.p99_us)") / $(ms "$(j socket-burst .latency.p99_us)") (TCP: $(ms "$(j sustained .latency.p99_us)") / $(ms "$(j burst .latency.p99_us)")); $(j socket-sustained 'if .money_check.clean then "clean" else "FAILED" end') / $(j socket-burst 'if .money_check.clean then "clean" else "FAILED" end')"
 row "storage per money call, after VACUUM ANALYZE (bytes)" "$storage_per_call (per table and index: $out/storage.txt)"
 printf '\n'
 log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- volume: months of ledger ----------------------------------------------------------
+# BENCH_VOLUME=1: two more databases on the cluster, one empty and one loaded with
+# BENCH_VOLUME_CALLS synthetic money calls of BENCH_VOLUME_PLAYERS players
+# (scripts/bench-volume.sql: hash-led ids, rounds, idempotency records, time-ordered ledger
+# ids before the run), each served by a wallet process of its own; the sustained load
+# alternately on the empty and the loaded one, twice each; then their sizes.
+if [[ ${BENCH_VOLUME:-} == 1 ]]; then
+    vol_calls=${BENCH_VOLUME_CALLS:-20000000}
+    vol_players=${BENCH_VOLUME_PLAYERS:-100000}
+    vol_rounds=$(((vol_calls - vol_players) / 2))
+    ((vol_rounds > 0)) || pg_die "BENCH_VOLUME_CALLS must exceed BENCH_VOLUME_PLAYERS"
+    vol_chunk=500000
+    vol_run="vol-$(date +%s)"
+    # The loaded months end a day before now, one round per 100 ms of synthetic time.
+    vol_step_ms=100
+    vol_epoch_ms=$(($(date +%s) * 1000 - 86400000 - vol_rounds * vol_step_ms))
+    for db in vol_empty vol_loaded; do
+        pg_psql "$pg_port" -d postgres -c "DROP DATABASE IF EXISTS $db" \
+            -c "CREATE DATABASE $db OWNER wallet" >/dev/null
+        WALLET_CONFIG=config/development.toml \
+            WALLET__DATABASE__URL="postgres://wallet@127.0.0.1:$pg_port/$db" "$wallet" migrate \
+            >"$out/$db-migrate.log" 2>&1 || pg_die "migrating $db failed"
+    done
+    log "volume: loading $vol_calls calls ($vol_rounds rounds of $vol_players players) into vol_loaded"
+    vol_started=$(date +%s)
+    # Players with a funding deposit of 10^10.00 each (seq 1) and its record.
+    pg_psql "$pg_port" -d vol_loaded -v ON_ERROR_STOP=1 -q \
+        -c "INSERT INTO players (player_id, currency) SELECT '$vol_run-p' || g, 'EUR' FROM generate_series(0, $vol_players - 1) g" \
+        -c "INSERT INTO balances SELECT '$vol_run-p' || g, c, CASE c WHEN 'cash' THEN 1000000000000 ELSE 0 END FROM generate_series(0, $vol_players - 1) g, unnest(ARRAY['cash', 'bonus']) c" \
+        -c "WITH d AS (INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, amount, currency, split, balance_after, seq, created_at) SELECT (lpad(to_hex($vol_epoch_ms - 1000), 12, '0') || '7' || left(md5('d' || g), 19))::uuid, '@operator', '$vol_run-p' || g || '-funding', '$vol_run-p' || g, 'deposit', 1000000000000, 'EUR', '{\"cash\": 1000000000000}', '{\"cash\": 1000000000000, \"bonus\": 0}', 1, to_timestamp(($vol_epoch_ms - 1000) / 1000.0) FROM generate_series(0, $vol_players - 1) g RETURNING id, provider_id, transaction_id) INSERT INTO idempotency_keys (key, fingerprint, ledger_id) SELECT call_key(provider_id, transaction_id), decode(md5(transaction_id), 'hex'), id FROM d" ||
+        pg_die "loading the volume players failed"
+    # Two loaders at a time, one chunk of rounds each.
+    vol_load() {
+        "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U wallet -d vol_loaded -q \
+            -v lo="$1" -v hi="$2" -v players="$vol_players" -v epoch_ms="$vol_epoch_ms" \
+            -v step_ms="$vol_step_ms" -v run="$vol_run" -f scripts/bench-volume.sql
+    }
+    for ((lo = 0; lo < vol_rounds; lo += 2 * vol_chunk)); do
+        mid=$((lo + vol_chunk < vol_rounds ? lo + vol_chunk : vol_rounds))
+        hi=$((mid + vol_chunk < vol_rounds ? mid + vol_chunk : vol_rounds))
+        vol_load "$lo" "$((mid - 1))" &
+        first=$!
+        ((hi > mid)) && vol_load "$mid" "$((hi - 1))"
+        wait "$first" || pg_die "loading rounds $lo.. failed"
+        log "volume: $hi of $vol_rounds rounds loaded ($(($(date +%s) - vol_started)) s)"
+    done
+    pg_psql "$pg_port" -d vol_loaded -v ON_ERROR_STOP=1 -q \
+        -c "UPDATE players p SET ledger_seq = s.m FROM (SELECT player_id, max(seq) AS m FROM transactions GROUP BY player_id) s WHERE p.player_id = s.player_id" \
+        -c "VACUUM ANALYZE" -c "CHECKPOINT" || pg_die "finishing vol_loaded failed"
+    pg_psql "$pg_port" -d vol_empty -q -c "VACUUM ANALYZE" >/dev/null
+    vol_load_s=$(($(date +%s) - vol_started))
+    log "volume: loaded in $vol_load_s s"
+
+    vol_port=$((http_port + 30))
+    empty_pid=$(wallet_db_url="postgres://wallet@127.0.0.1:$pg_port/vol_empty" \
+        start_wallet "$vol_port" vol-empty)
+    loaded_pid=$(wallet_db_url="postgres://wallet@127.0.0.1:$pg_port/vol_loaded" \
+        start_wallet "$((vol_port + 1))" vol-loaded)
+    vol_rates=()
+    for pass in 1 2; do
+        for db in empty loaded; do
+            port=$vol_port
+            [[ $db == loaded ]] && port=$((vol_port + 1))
+            name="volume-$db-$pass"
+            log "loadgen $name: sustained on vol_$db"
+            "$wallet" loadgen --url "http://127.0.0.1:$port" --seed "$seed" --json \
+                --concurrency "$concurrency" --players "$players" --duration "$duration" \
+                >"$out/$name.json" 2>"$out/$name.err" ||
+                log "loadgen $name exited non-zero (money check failed?)"
+            vol_rates+=("$(j "$name" '.calls_per_s | floor')")
+        done
+    done
+    kill -TERM "$empty_pid" "$loaded_pid" 2>/dev/null || true
+    vol_sizes=$(pg_psql "$pg_port" -d vol_loaded -At -F'|' -c "
+        SELECT pg_size_pretty(pg_database_size('vol_loaded')),
+               (SELECT count(*) FROM transactions),
+               round(pg_database_size('vol_loaded')::numeric / (SELECT count(*) FROM transactions))")
+    pg_psql "$pg_port" -d vol_loaded -P pager=off -c "
+        SELECT c.relname AS relation, pg_size_pretty(pg_relation_size(c.oid)) AS size,
+               round(pg_relation_size(c.oid)::numeric / (SELECT count(*) FROM transactions), 1)
+                   AS per_call
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')
+         ORDER BY pg_relation_size(c.oid) DESC LIMIT 16" >"$out/volume-sizes.txt"
+    IFS='|' read -r vol_size vol_rows vol_per_row <<<"$vol_sizes"
+    printf '\n'
+    row "volume: $vol_rows ledger rows loaded in $vol_load_s s" "database $vol_size, $vol_per_row B per row (per relation: $out/volume-sizes.txt)"
+    row "  sustained, empty / loaded, pass 1 (money calls/s)" "${vol_rates[0]} / ${vol_rates[1]}"
+    row "  sustained, empty / loaded, pass 2 (money calls/s)" "${vol_rates[2]} / ${vol_rates[3]}"
+    row "  loaded / empty (mean of both passes)" "$(ratio "$((vol_rates[1] + vol_rates[3]))" "$((vol_rates[0] + vol_rates[2]))")"
+    row "  money check, empty 1 / loaded 1 / empty 2 / loaded 2" "$(for n in empty-1 loaded-1 empty-2 loaded-2; do j "volume-$n" 'if .money_check.clean then "clean" else "FAILED" end'; done | paste -sd/)"
+    printf '\n'
+    pg_psql "$pg_port" -d postgres -c "DROP DATABASE vol_empty WITH (FORCE)" \
+        -c "DROP DATABASE vol_loaded WITH (FORCE)" >/dev/null
+fi
 
 # --- replicas behind HAProxy ------------------------------------------------------------
 [[ ${BENCH_REPLICAS:-1} == 0 ]] && exit 0

@@ -48,7 +48,8 @@ SELECT k.fingerprint, k.refusal,
        $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions x
            WHERE ledger_key(x.provider_id, x.reference_transaction_id, x.player_id)
                  = ledger_key($1, $5, $6)
-             AND x.provider_id = $1 AND x.reference_transaction_id = $5 AND x.player_id = $6
+             AND (x.provider_id, x.reference_transaction_id, x.player_id)
+                 IS NOT DISTINCT FROM ($1, $5, $6)
              AND x.kind = 'rollback'),
        r.ctid::text, p.ledger_seq
 FROM (VALUES (1)) AS one (x)
