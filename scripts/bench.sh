@@ -397,7 +397,7 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
     vol_players=${BENCH_VOLUME_PLAYERS:-100000}
     vol_rounds=$(((vol_calls - vol_players) / 2))
     ((vol_rounds > 0)) || pg_die "BENCH_VOLUME_CALLS must exceed BENCH_VOLUME_PLAYERS"
-    vol_chunk=500000
+    vol_chunk=250000
     vol_run="vol-$(date +%s)"
     # The loaded months end a day before now, one round per 100 ms of synthetic time.
     vol_step_ms=100
