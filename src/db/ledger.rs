@@ -44,10 +44,11 @@ macro_rules! columns {
     };
 }
 
-// The key lookups below compare the texts too (a shared key costs a row read, never a
-// wrong row), with IS NOT DISTINCT FROM: a form no index serves, so that the planner
-// cannot combine the key index with the player index on a table it has no statistics
-// for yet (measured: three times the time of the key index alone on a fresh database).
+// The `ledger_key` lookups below compare the texts too (a shared key costs a row read,
+// never a wrong row), with IS NOT DISTINCT FROM: a form no index serves, so that the
+// planner cannot combine the key index with the player index on a table it has no
+// statistics for yet (measured: three times the time of the key index alone on a fresh
+// database). Lookups by a row id keep `=`: the id alone names one row, whatever index.
 
 /// The ledger row id of the applied call `(provider_id, transaction_id)` = `($1, $2)`,
 /// through its idempotency record (the only index of that pair).

@@ -7,9 +7,8 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use uuid::Uuid;
-
 use tokio_postgres::Row;
+use uuid::Uuid;
 
 use super::idempotency::{self, Recorded};
 use super::ledger::{split_from_json, split_to_json, NewLedgerRow};
