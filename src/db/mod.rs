@@ -21,6 +21,13 @@ use crate::config::DatabaseSettings;
 
 pub use deadpool_postgres::Client;
 
+/// The statements of a commit group's SERIALIZABLE transaction that read rows (the row
+/// locks, the balance and sequence updates). Each must read only the rows of the
+/// group's own players whatever plan statistics lead the planner to: a scan over other
+/// players' rows makes every concurrent movement of those players a conflict. The
+/// suite checks their plans on a database with statistics.
+pub const SERIALIZABLE_READS: &[&str] = &[players::LOCK, movement::WRITE];
+
 /// Embedded migrations from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -100,6 +107,21 @@ impl DbError {
                         .code()
                         .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"))
             }
+        }
+    }
+
+    /// Why an attempt that failed with this error is tried again: the `reason` label
+    /// of `wallet_serialization_retries_total` (in the order the retry loop tests them).
+    pub fn retry_reason(&self) -> &'static str {
+        match self.sqlstate() {
+            Some(s) if *s == SqlState::T_R_SERIALIZATION_FAILURE => "serialization",
+            Some(s) if *s == SqlState::T_R_DEADLOCK_DETECTED => "deadlock",
+            Some(s) if *s == SqlState::LOCK_NOT_AVAILABLE => "lock_timeout",
+            _ if self.is_stale() => "stale",
+            _ if self.is_unique_violation() => "unique",
+            _ if self.is_in_doubt() => "in_doubt",
+            _ if self.is_shared_failure() => "shared",
+            _ => "unavailable",
         }
     }
 

@@ -204,11 +204,14 @@ pub struct GroupWrite {
     pub round: RoundChange,
 }
 
-const WRITE: &str = "\
+// The updates of balances and players repeat their join's condition as `= ANY` of the
+// key array, so that their scans are bounded by the group's players whatever join the
+// planner picks (see `players::LOCK`).
+pub(super) const WRITE: &str = "\
 WITH upd AS (
     UPDATE balances b SET amount = b.amount + d.delta
     FROM unnest($1::text[], $2::text[], $3::bigint[]) AS d(player_id, category, delta)
-    WHERE b.player_id = d.player_id AND b.category = d.category
+    WHERE b.player_id = d.player_id AND b.category = d.category AND b.player_id = ANY($1)
     RETURNING b.player_id, b.category, b.amount
 ), ledger AS (
     INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind,
@@ -220,7 +223,7 @@ WITH upd AS (
 ), sequenced AS (
     UPDATE players p SET ledger_seq = s.seq
     FROM unnest($7::text[], $31::bigint[]) AS s(player_id, seq)
-    WHERE p.player_id = s.player_id
+    WHERE p.player_id = s.player_id AND p.player_id = ANY($7)
 ), idempotency AS (
     INSERT INTO idempotency_keys (key, fingerprint, ledger_id, refusal)
     SELECT call_key(x.provider_id, x.transaction_id), x.fingerprint, x.ledger_id, x.refusal

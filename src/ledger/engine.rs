@@ -243,9 +243,10 @@ impl Wallet {
                 .map_or(true, |wake| wake >= deadline);
             if retry >= s.serialization_retries_max || out_of_time {
                 metrics::counter!("wallet_serialization_retries_exhausted_total", "kind" => call.kind()).increment(1);
-                tracing::warn!(kind = call.kind(), retries = retry, out_of_time, error = %e, "retries exhausted");
+                tracing::warn!(kind = call.kind(), retries = retry, out_of_time, reason = e.retry_reason(), error = %e, "retries exhausted");
                 return Err(unless_in_doubt(in_doubt, e));
             }
+            let reason = e.retry_reason();
             // A failure shared with other calls may have been another member's, and a
             // commit in doubt must not be mixed with other calls' fates: try alone.
             solo |= e.is_shared_failure() || e.is_in_doubt();
@@ -261,7 +262,7 @@ impl Wallet {
                 tracing::debug!(kind = call.kind(), retry, error = %e, "retrying after a conflict");
             }
             retry = retry.saturating_add(1);
-            metrics::counter!("wallet_serialization_retries_total", "kind" => call.kind())
+            metrics::counter!("wallet_serialization_retries_total", "kind" => call.kind(), "reason" => reason)
                 .increment(1);
             if sleep_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
