@@ -38,6 +38,8 @@ impl Latency {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ServerCounters {
     pub serialization_retries: f64,
+    /// The same retries by their `reason` label.
+    pub serialization_retries_by_reason: std::collections::BTreeMap<String, f64>,
     pub serialization_retries_exhausted: f64,
     pub correlation_waits: f64,
     pub player_lock_wait_seconds_sum: f64,
@@ -58,7 +60,13 @@ impl ServerCounters {
             };
             let name = series.split('{').next().unwrap_or(series);
             match name {
-                "wallet_serialization_retries_total" => c.serialization_retries += value,
+                "wallet_serialization_retries_total" => {
+                    c.serialization_retries += value;
+                    let reason = label(series, "reason").unwrap_or("unlabelled");
+                    *c.serialization_retries_by_reason
+                        .entry(reason.to_owned())
+                        .or_default() += value;
+                }
                 "wallet_serialization_retries_exhausted_total" => {
                     c.serialization_retries_exhausted += value
                 }
@@ -75,6 +83,15 @@ impl ServerCounters {
     pub fn minus(&self, before: &ServerCounters) -> ServerCounters {
         ServerCounters {
             serialization_retries: self.serialization_retries - before.serialization_retries,
+            serialization_retries_by_reason: self
+                .serialization_retries_by_reason
+                .iter()
+                .map(|(reason, n)| {
+                    let was = before.serialization_retries_by_reason.get(reason);
+                    (reason.clone(), n - was.copied().unwrap_or(0.0))
+                })
+                .filter(|(_, n)| *n > 0.0)
+                .collect(),
             serialization_retries_exhausted: self.serialization_retries_exhausted
                 - before.serialization_retries_exhausted,
             correlation_waits: self.correlation_waits - before.correlation_waits,
@@ -84,6 +101,15 @@ impl ServerCounters {
             db_acquire_count: self.db_acquire_count - before.db_acquire_count,
         }
     }
+}
+
+/// The value of label `name` in a Prometheus series such as `m{a="x",b="y"}`.
+fn label<'a>(series: &'a str, name: &str) -> Option<&'a str> {
+    let labels = series.split_once('{')?.1.strip_suffix('}')?;
+    labels.split(',').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.trim_matches('"'))
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -228,8 +254,9 @@ impl Report {
             println!("  client: {us:.1} us to write and sign a request body (mean)");
         }
         println!(
-            "  server: serialization retries {}, exhausted {}, correlation waits {}, pool acquire mean {:.3} ms",
+            "  server: serialization retries {} {:?}, exhausted {}, correlation waits {}, pool acquire mean {:.3} ms",
             self.server.serialization_retries,
+            self.server.serialization_retries_by_reason,
             self.server.serialization_retries_exhausted,
             self.server.correlation_waits,
             if self.server.db_acquire_count > 0.0 {
@@ -268,4 +295,46 @@ impl Report {
 
 pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_are_summed_and_split_by_reason() {
+        let before = ServerCounters::parse(
+            "# TYPE wallet_serialization_retries_total counter\n\
+             wallet_serialization_retries_total{kind=\"bet\",reason=\"serialization\"} 2\n",
+        );
+        let after = ServerCounters::parse(
+            "wallet_serialization_retries_total{kind=\"bet\",reason=\"serialization\"} 5\n\
+             wallet_serialization_retries_total{kind=\"win\",reason=\"serialization\"} 1\n\
+             wallet_serialization_retries_total{kind=\"win\",reason=\"stale\"} 4\n\
+             wallet_serialization_retries_total{kind=\"bet\"} 1\n",
+        );
+        let run = after.minus(&before);
+        assert_eq!(run.serialization_retries, 9.0);
+        let reasons: Vec<(&str, f64)> = run
+            .serialization_retries_by_reason
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(
+            reasons,
+            [("serialization", 4.0), ("stale", 4.0), ("unlabelled", 1.0)]
+        );
+    }
+
+    #[test]
+    fn a_label_is_read_by_name() {
+        for (series, name, value) in [
+            ("m{a=\"x\",b=\"y\"}", "b", Some("y")),
+            ("m{a=\"x\",b=\"y\"}", "a", Some("x")),
+            ("m{a=\"x\"}", "b", None),
+            ("m", "a", None),
+        ] {
+            assert_eq!(label(series, name), value, "{series} {name}");
+        }
+    }
 }
