@@ -26,7 +26,53 @@ pub use deadpool_postgres::Client;
 /// group's own players whatever plan statistics lead the planner to: a scan over other
 /// players' rows makes every concurrent movement of those players a conflict. The
 /// suite checks their plans on a database with statistics.
-pub const SERIALIZABLE_READS: &[&str] = &[players::LOCK, movement::WRITE];
+pub const SERIALIZABLE_READS: &[&str] = &[players::LOCK, players::BALANCES, movement::WRITE];
+
+/// A row version's place in its table (PostgreSQL's `tid`, the `ctid` column): block
+/// number and line pointer, sent and read in the binary form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tid {
+    pub block: u32,
+    pub offset: u16,
+}
+
+impl tokio_postgres::types::ToSql for Tid {
+    fn to_sql(
+        &self,
+        _: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&self.block.to_be_bytes());
+        out.extend_from_slice(&self.offset.to_be_bytes());
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        *ty == tokio_postgres::types::Type::TID
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+impl<'a> tokio_postgres::types::FromSql<'a> for Tid {
+    fn from_sql(
+        _: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Tid, Box<dyn std::error::Error + Sync + Send>> {
+        let (block, offset): ([u8; 4], [u8; 2]) = match raw {
+            [a, b, c, d, e, f] => ([*a, *b, *c, *d], [*e, *f]),
+            _ => return Err(format!("a tid is 6 bytes, not {}", raw.len()).into()),
+        };
+        Ok(Tid {
+            block: u32::from_be_bytes(block),
+            offset: u16::from_be_bytes(offset),
+        })
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        *ty == tokio_postgres::types::Type::TID
+    }
+}
 
 /// Embedded migrations from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -289,9 +335,9 @@ pub async fn prepare(client: &Client, statements: &[&str]) -> Result<(), DbError
 pub async fn begin_and_lock(
     client: &Client,
     keys: &[i64],
-    player_ids: &[&str],
+    rows: &[(&str, &players::RowsAt)],
 ) -> Result<std::collections::HashMap<String, crate::domain::Player>, DbError> {
-    prepare(client, &[LOCK_PLAYERS, players::LOCK]).await?;
+    prepare(client, &[LOCK_PLAYERS, players::LOCK, players::BALANCES]).await?;
     let advisory = async {
         match keys.is_empty() {
             true => Ok(()),
@@ -304,7 +350,7 @@ pub async fn begin_and_lock(
             .await
             .map_err(DbError::from)
     };
-    let (_, _, players) = futures::try_join!(advisory, begin, players::lock(client, player_ids))?;
+    let (_, _, players) = futures::try_join!(advisory, begin, players::lock(client, rows))?;
     Ok(players)
 }
 

@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use super::idempotency::{self, Recorded};
 use super::ledger::{split_from_json, split_to_json, NewLedgerRow};
+use super::players::RowsAt;
 use super::rounds::round_from;
 use super::sessions::session_from;
-use super::{stored, Client, DbError};
+use super::{stored, Client, DbError, Tid};
 use crate::domain::{
     Balances, ExternalTxId, GameId, Outcome, PlayerId, Receipt, Round, RoundId, Session, TxKey,
 };
@@ -30,10 +31,19 @@ pub struct Context {
     pub rolled_back: bool,
     /// Where the round's row is (its `ctid`), for closing it without an index scan.
     pub round_tid: Option<String>,
-    /// The player's ledger sequence when this was read (`None`: no such player). The
-    /// call's transaction checks it under the player's row lock: equal means nothing
-    /// of this player committed since, so everything read here is still current.
-    pub ledger_seq: Option<i64>,
+    /// The player as this read found it (`None`: no such player).
+    pub player: Option<Seen>,
+}
+
+/// What a call's first read found of its player.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// The player's ledger sequence. The call's transaction checks it under the
+    /// player's row lock: equal means nothing of this player committed since, so
+    /// everything read here is still current.
+    pub ledger_seq: i64,
+    /// Where the player's rows are, for the transaction to lock and update them.
+    pub rows: RowsAt,
 }
 
 /// [`context`]'s statement. An applied call's record is read with its ledger row, from
@@ -50,9 +60,11 @@ SELECT k.fingerprint, k.refusal,
              AND (x.provider_id, x.reference_transaction_id, x.player_id)
                  IS NOT DISTINCT FROM ($1, $5, $6)
              AND x.kind = 'rollback'),
-       r.ctid::text, p.ledger_seq
+       r.ctid::text, p.ledger_seq, p.ctid, bal.categories, bal.tids
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN players p ON p.player_id = $6
+LEFT JOIN LATERAL (SELECT array_agg(b.category) AS categories, array_agg(b.ctid) AS tids
+                   FROM balances b WHERE b.player_id = p.player_id) bal ON true
 LEFT JOIN idempotency_keys k ON k.key = call_key($1, $2)
 LEFT JOIN transactions t ON t.id = k.ledger_id
 LEFT JOIN sessions s ON s.session_id = $3
@@ -123,8 +135,29 @@ pub async fn context(
         round,
         rolled_back: r.get(21),
         round_tid: r.get(22),
-        ledger_seq: r.get(23),
+        player: seen(&r)?,
     })
+}
+
+/// The player's columns of the context row.
+fn seen(r: &Row) -> Result<Option<Seen>, DbError> {
+    let (Some(ledger_seq), Some(player)) = (r.get::<_, Option<i64>>(23), r.get(24)) else {
+        return Ok(None);
+    };
+    let categories: Vec<String> = r.get::<_, Option<Vec<String>>>(25).unwrap_or_default();
+    let tids: Vec<Tid> = r.get::<_, Option<Vec<Tid>>>(26).unwrap_or_default();
+    if categories.len() != tids.len() {
+        return Err(DbError::Data(
+            "balance categories and row ids differ in number".into(),
+        ));
+    }
+    Ok(Some(Seen {
+        ledger_seq,
+        rows: RowsAt {
+            player,
+            balances: categories.into_iter().zip(tids).collect(),
+        },
+    }))
 }
 
 /// The outcome of a found record: its refusal, or the receipt its ledger row renders
@@ -204,14 +237,25 @@ pub struct GroupWrite {
     pub round: RoundChange,
 }
 
-// The updates of balances and players repeat their join's condition as `= ANY` of the
-// key array, so that their scans are bounded by the group's players whatever join the
-// planner picks (see `players::LOCK`).
+// The balance and player rows are updated where the group's lock found them (their
+// `ctid`s), each row's values picked by its position in the ctid array and its ids
+// compared in a form no index serves, so that a TID scan is the only plan (see
+// `players::LOCK`). Only a balance row created in this transaction (a
+// category configured after the player was made) is found by its key, bounded by the
+// players' ids whatever join the planner picks.
 pub(super) const WRITE: &str = "\
 WITH upd AS (
+    UPDATE balances b
+    SET amount = b.amount + ($3::bigint[])[array_position($33::tid[], b.ctid)]
+    WHERE b.ctid = ANY($33::tid[])
+      AND (b.player_id, b.category) IS NOT DISTINCT FROM
+          (($1::text[])[array_position($33::tid[], b.ctid)],
+           ($2::text[])[array_position($33::tid[], b.ctid)])
+    RETURNING b.player_id, b.category, b.amount
+), added AS (
     UPDATE balances b SET amount = b.amount + d.delta
-    FROM unnest($1::text[], $2::text[], $3::bigint[]) AS d(player_id, category, delta)
-    WHERE b.player_id = d.player_id AND b.category = d.category AND b.player_id = ANY($1)
+    FROM unnest($34::text[], $35::text[], $36::bigint[]) AS d(player_id, category, delta)
+    WHERE b.player_id = d.player_id AND b.category = d.category AND b.player_id = ANY($34)
     RETURNING b.player_id, b.category, b.amount
 ), ledger AS (
     INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, win_kind,
@@ -221,9 +265,10 @@ WITH upd AS (
         $9::text[], $10::bigint[], $11::text[], $12::jsonb[], $13::jsonb[], $14::text[],
         $15::text[], $16::uuid[], $17::uuid[], $18::text[], $31::bigint[])
 ), sequenced AS (
-    UPDATE players p SET ledger_seq = s.seq
-    FROM unnest($7::text[], $31::bigint[]) AS s(player_id, seq)
-    WHERE p.player_id = s.player_id AND p.player_id = ANY($7)
+    UPDATE players p
+    SET ledger_seq = ($31::bigint[])[array_position($37::tid[], p.ctid)]
+    WHERE p.ctid = ANY($37::tid[])
+      AND p.player_id IS NOT DISTINCT FROM ($7::text[])[array_position($37::tid[], p.ctid)]
 ), idempotency AS (
     INSERT INTO idempotency_keys (key, fingerprint, ledger_id, refusal)
     SELECT call_key(x.provider_id, x.transaction_id), x.fingerprint, x.ledger_id, x.refusal
@@ -240,7 +285,8 @@ WITH upd AS (
       AND (r.provider_id, r.round_id, r.player_id)
           IS NOT DISTINCT FROM (c.provider_id, c.round_id, c.player_id)
 )
-SELECT player_id, category, amount FROM upd";
+SELECT player_id, category, amount FROM upd
+UNION ALL SELECT player_id, category, amount FROM added";
 
 /// The columns of a group's write, one array per column.
 #[derive(Default)]
@@ -277,16 +323,36 @@ struct Columns<'a> {
     c_round: Vec<&'a str>,
     c_tid: Vec<&'a str>,
     c_player: Vec<&'a str>,
+    d_tid: Vec<Tid>,
+    a_player: Vec<&'a str>,
+    a_category: Vec<&'a str>,
+    a_delta: Vec<i64>,
+    s_tid: Vec<Tid>,
 }
 
 impl<'a> Columns<'a> {
-    fn push(&mut self, m: &'a GroupWrite) {
+    /// Adds a movement of the player whose rows the group's lock found at `at`.
+    fn push(&mut self, m: &'a GroupWrite, at: &'a RowsAt) -> Result<(), DbError> {
         for (category, delta) in &m.deltas {
-            self.d_player.push(m.player_id.as_str());
-            self.d_category.push(category);
-            self.d_delta.push(*delta);
+            match at.balances.get(category) {
+                Some(tid) => {
+                    self.d_tid.push(*tid);
+                    self.d_player.push(m.player_id.as_str());
+                    self.d_category.push(category);
+                    self.d_delta.push(*delta);
+                }
+                None => {
+                    self.a_player.push(m.player_id.as_str());
+                    self.a_category.push(category);
+                    self.a_delta.push(*delta);
+                }
+            }
         }
         if let Some(r) = &m.row {
+            if r.player_id != m.player_id {
+                return Err(DbError::Data("a ledger row of another player".into()));
+            }
+            self.s_tid.push(at.player);
             self.id.push(r.id);
             self.provider.push(r.provider_id.as_str());
             self.transaction.push(r.transaction_id.as_str());
@@ -334,6 +400,7 @@ impl<'a> Columns<'a> {
                 self.c_player.push(m.player_id.as_str());
             }
         }
+        Ok(())
     }
 }
 
@@ -345,9 +412,11 @@ ON CONFLICT (player_id, category) DO NOTHING";
 /// Writes the movements of a commit group (at most one per player) in one statement,
 /// after creating missing balance rows, and commits: one pipelined round trip. Returns
 /// the new amount of every updated balance row, by player.
+/// `at` says where the group's lock found each player's rows.
 pub async fn write_and_commit(
     client: &Client,
     movements: &[GroupWrite],
+    at: &HashMap<String, RowsAt>,
 ) -> Result<HashMap<String, Vec<(String, i64)>>, DbError> {
     let (players, categories): (Vec<&str>, Vec<&str>) = movements
         .iter()
@@ -366,7 +435,10 @@ pub async fn write_and_commit(
     let stmt = client.prepare_cached(WRITE).await?;
     let mut c = Columns::default();
     for m in movements {
-        c.push(m);
+        let rows = at
+            .get(m.player_id.as_str())
+            .ok_or_else(|| DbError::Data("a movement of a player the group did not lock".into()))?;
+        c.push(m, rows)?;
     }
     // Each request below goes out when first polled, in this order.
     let ensure = async {
@@ -375,7 +447,7 @@ pub async fn write_and_commit(
             None => Ok(0),
         }
     };
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 32] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 37] = [
         &c.d_player,
         &c.d_category,
         &c.d_delta,
@@ -408,6 +480,11 @@ pub async fn write_and_commit(
         &c.c_player,
         &c.seq,
         &c.i_ledger,
+        &c.d_tid,
+        &c.a_player,
+        &c.a_category,
+        &c.a_delta,
+        &c.s_tid,
     ];
     let write = client.query(&stmt, &params);
     let commit = client.batch_execute(super::COMMIT_AND_UNLOCK);

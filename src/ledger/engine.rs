@@ -16,7 +16,7 @@ use super::rules::{Decision, Plan};
 use super::{Answer, LedgerError, Wallet};
 use crate::db::idempotency::Recorded;
 use crate::db::ledger::NewLedgerRow;
-use crate::db::movement::{GroupWrite, RoundChange};
+use crate::db::movement::{GroupWrite, RoundChange, Seen};
 use crate::db::{self, DbError};
 use crate::domain::{Direction, ErrorCode, Outcome, Player, PlayerId, Receipt, Refusal, TxKey};
 
@@ -92,7 +92,7 @@ impl Attempt {
     }
 
     /// Gives the read connection back and waits for a commit group to lock the player;
-    /// then checks that the player's ledger is still where `read_seq` (the sequence
+    /// then checks that the player's ledger is still where `seen` (the sequence
     /// read with the call's context) says: if a call of this player committed in
     /// between, in this process or another, the reads are stale and the attempt ends
     /// with [`DbError::Stale`] without writing (it is tried again; after a second stale
@@ -101,23 +101,27 @@ impl Attempt {
         mut self,
         wallet: &Wallet,
         player: &PlayerId,
-        read_seq: Option<i64>,
+        seen: Option<Seen>,
     ) -> Result<(Player, Member), LedgerError> {
+        // A player the call's read did not find: its transaction has nothing to lock.
+        let seen = seen.ok_or_else(super::queries::player_not_found)?;
         let client = self.client.take().expect("an attempt locks once");
         let groups = &wallet.inner.groups;
         let (locked, member) = match self.exclusive {
-            true => groups.alone(client, player.as_str()).await?,
+            true => groups.alone(client, player.as_str(), seen.rows).await?,
             false => {
                 drop(client);
-                groups.join(player.as_str(), self.solo).await?
+                groups.join(player.as_str(), seen.rows, self.solo).await?
             }
         };
-        let locked = locked.ok_or_else(super::queries::player_not_found)?;
-        if read_seq != Some(locked.ledger_seq) {
-            metrics::counter!("wallet_stale_reads_total").increment(1);
-            return Err(DbError::Stale.into());
+        // Players are never deleted: one that is not where it was read has moved.
+        match locked {
+            Some(locked) if locked.ledger_seq == seen.ledger_seq => Ok((locked, member)),
+            _ => {
+                metrics::counter!("wallet_stale_reads_total").increment(1);
+                Err(DbError::Stale.into())
+            }
         }
-        Ok((locked, member))
     }
 }
 

@@ -22,7 +22,7 @@
 //! failure of a group of several is retried by each member alone, so one member's
 //! error never becomes another's answer.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,7 @@ use deadpool_postgres::{Object, Pool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::db::movement::GroupWrite;
+use crate::db::players::RowsAt;
 use crate::db::{self, DbError};
 use crate::domain::Player;
 
@@ -46,6 +47,8 @@ struct TakeLocks(bool);
 /// A call asking for its player's row to be locked in the next group.
 struct Join {
     player_id: String,
+    /// Where the call read its player's rows.
+    rows: RowsAt,
     /// Run in a group of one (after a failure shared with other calls).
     solo: bool,
     locked: oneshot::Sender<Result<Option<Player>, DbError>>,
@@ -99,9 +102,10 @@ impl Groups {
     pub async fn join(
         &self,
         player_id: &str,
+        rows: RowsAt,
         solo: bool,
     ) -> Result<(Option<Player>, Member), DbError> {
-        let (join, locked, member) = Join::new(player_id, solo);
+        let (join, locked, member) = Join::new(player_id, rows, solo);
         self.queue.send(join).await.map_err(|_| DbError::Lost {
             why: "the commit lanes have stopped",
             in_doubt: false,
@@ -116,8 +120,9 @@ impl Groups {
         &self,
         client: Object,
         player_id: &str,
+        rows: RowsAt,
     ) -> Result<(Option<Player>, Member), DbError> {
-        let (join, locked, member) = Join::new(player_id, true);
+        let (join, locked, member) = Join::new(player_id, rows, true);
         tokio::spawn(commit(
             client,
             vec![join],
@@ -141,11 +146,12 @@ impl Locked {
 }
 
 impl Join {
-    fn new(player_id: &str, solo: bool) -> (Join, Locked, Member) {
+    fn new(player_id: &str, rows: RowsAt, solo: bool) -> (Join, Locked, Member) {
         let (locked, locked_rx) = oneshot::channel();
         let (write, write_rx) = oneshot::channel();
         let join = Join {
             player_id: player_id.to_owned(),
+            rows,
             solo,
             locked,
             write: write_rx,
@@ -236,7 +242,13 @@ async fn commit(client: Object, group: Vec<Join>, member_wait: Duration, take_lo
     };
     keys.sort_unstable();
     keys.dedup();
-    let mut players = match db::begin_and_lock(&client, &keys, &player_ids).await {
+    let rows: Vec<(&str, &RowsAt)> = group
+        .iter()
+        .map(|j| (j.player_id.as_str(), &j.rows))
+        .collect();
+    let locked = db::begin_and_lock(&client, &keys, &rows).await;
+    drop(rows);
+    let mut players = match locked {
         Ok(players) => players,
         Err(e) => {
             end(client).await;
@@ -248,8 +260,12 @@ async fn commit(client: Object, group: Vec<Join>, member_wait: Duration, take_lo
         }
     };
     let mut waiting = Vec::with_capacity(members);
+    let mut at = HashMap::with_capacity(members);
     for join in group {
         let player = players.remove(&join.player_id);
+        if player.is_some() {
+            at.insert(join.player_id.clone(), join.rows);
+        }
         // A member that is gone has nothing to write; its receiver says so below.
         let _ = join.locked.send(Ok(player));
         waiting.push(join.write);
@@ -280,7 +296,7 @@ async fn commit(client: Object, group: Vec<Join>, member_wait: Duration, take_lo
         end(client).await;
         return;
     }
-    match db::movement::write_and_commit(&client, &movements).await {
+    match db::movement::write_and_commit(&client, &movements, &at).await {
         Ok(mut applied) => {
             for (movement, done) in movements.iter().zip(done) {
                 let rows = applied

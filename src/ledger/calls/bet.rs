@@ -41,7 +41,7 @@ impl MoneyCall for BetCall {
                 .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
                 .await;
         }
-        let (player, member) = attempt.lock(wallet, &cmd.player, ctx.ledger_seq).await?;
+        let (player, member) = attempt.lock(wallet, &cmd.player, ctx.player).await?;
         wallet.player_currency(&player)?;
         let context = BetContext {
             session: ctx.session.as_ref(),

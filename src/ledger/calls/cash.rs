@@ -35,7 +35,7 @@ impl MoneyCall for CashCall {
                 .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
                 .await;
         }
-        let (player, member) = attempt.lock(wallet, &cmd.player, ctx.ledger_seq).await?;
+        let (player, member) = attempt.lock(wallet, &cmd.player, ctx.player).await?;
         let currency = wallet.player_currency(&player)?;
         let decision = decide(&player, &currency, cmd);
         finish(member, &cmd.key, &self.fingerprint, &player, decision).await

@@ -51,7 +51,7 @@ impl MoneyCall for RollbackCall {
                 .replay(client, recorded, &self.fingerprint, balance, &cmd.player)
                 .await;
         }
-        let (player, member) = attempt.lock(wallet, &cmd.player, ctx.ledger_seq).await?;
+        let (player, member) = attempt.lock(wallet, &cmd.player, ctx.player).await?;
         wallet.player_currency(&player)?;
         let context = RollbackContext {
             target: found.as_ref(),
