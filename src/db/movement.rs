@@ -240,9 +240,9 @@ pub struct GroupWrite {
 // The balance and player rows are updated where the group's lock found them (their
 // `ctid`s), each row's values picked by its position in the ctid array and its ids
 // compared in a form no index serves, so that a TID scan is the only plan (see
-// `players::LOCK`). Only a balance row created in this transaction (a
-// category configured after the player was made) is found by its key, bounded by the
-// players' ids whatever join the planner picks.
+// `players::LOCK`). Only a balance row created in this transaction (a category
+// configured after the player was made) is found by its key, bounded by the players'
+// ids whatever join the planner picks.
 pub(super) const WRITE: &str = "\
 WITH upd AS (
     UPDATE balances b
@@ -411,8 +411,8 @@ ON CONFLICT (player_id, category) DO NOTHING";
 
 /// Writes the movements of a commit group (at most one per player) in one statement,
 /// after creating missing balance rows, and commits: one pipelined round trip. Returns
-/// the new amount of every updated balance row, by player.
-/// `at` says where the group's lock found each player's rows.
+/// the new amount of every updated balance row, by player. `at` says where the group's
+/// lock found each player's rows.
 pub async fn write_and_commit(
     client: &Client,
     movements: &[GroupWrite],

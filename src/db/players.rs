@@ -57,9 +57,9 @@ pub struct RowsAt {
 // group that read the page (measured: one 12 s snapshot beside the burst, 4 898 retries
 // instead of 0). A TID scan locks only the row it reads. The id is compared with the one
 // expected at that ctid, in a form no index serves, so a TID scan is the only plan,
-// whatever the statistics. A row that
-// moved since it was read is not found, and the call reads again. (A join to the
-// array of ctids would let the planner hash it against a scan of the whole index.)
+// whatever the statistics. A row that moved since it was read is not found, and the
+// call reads again. (A join to the array of ctids would let the planner hash it against
+// a scan of the whole index.)
 pub(super) const LOCK: &str = "\
 SELECT p.player_id, p.currency, p.status, p.ledger_seq
 FROM players p
@@ -78,9 +78,9 @@ WHERE b.ctid = ANY($1::tid[])
 /// Reads players with their balances where `rows` says they are, and locks the player
 /// rows, in `ctid` order (a TID scan reads its list sorted: one order for every group,
 /// so that concurrent groups cannot deadlock; an `ORDER BY` would make the planner
-/// walk the whole primary key instead), until the
-/// transaction ends: every money movement of a player takes this lock first. A player
-/// whose row or one of whose balance rows is no longer where it was read is left out.
+/// walk the whole primary key instead), until the transaction ends: every money
+/// movement of a player takes this lock first. A player whose row or one of whose
+/// balance rows is no longer where it was read is left out.
 pub async fn lock(
     client: &Client,
     rows: &[(&str, &RowsAt)],

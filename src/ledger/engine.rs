@@ -92,10 +92,10 @@ impl Attempt {
     }
 
     /// Gives the read connection back and waits for a commit group to lock the player;
-    /// then checks that the player's ledger is still where `seen` (the sequence
-    /// read with the call's context) says: if a call of this player committed in
-    /// between, in this process or another, the reads are stale and the attempt ends
-    /// with [`DbError::Stale`] without writing (it is tried again; after a second stale
+    /// then checks that the player's rows are still where `seen` (what the call's
+    /// context read) says, and its ledger sequence the same: if a call of this player
+    /// committed in between, in this process or another, the reads are stale and the
+    /// attempt ends with [`DbError::Stale`] without writing (it is tried again; after a second stale
     /// read, under the player's advisory lock, so that it cannot go stale again).
     pub(super) async fn lock(
         mut self,

@@ -335,3 +335,24 @@ async fn concurrent_duplicates_of_a_deposit_apply_once_and_replay_the_rest() {
     assert_eq!(app.balance(&player).await["cash"], "10.00");
     assert_eq!(ledger_rows(&app, &player).await, 1);
 }
+
+#[tokio::test]
+async fn a_category_configured_after_the_player_was_made_takes_money_and_keeps_it() {
+    let before = TestApp::spawn().await;
+    let player = before.player("EUR").await;
+    before.deposit(&player, "10.00", "cash").await;
+    // The same database, with a category the player has no balance row for yet.
+    let after = TestApp::spawn_on(before.database_url.clone(), |s| {
+        s.ledger.category_order = vec!["cash".into(), "bonus".into(), "free".into()];
+    })
+    .await;
+    // The first movement creates the row in its transaction, the second finds it.
+    after.deposit(&player, "5.00", "free").await;
+    after.deposit(&player, "1.25", "free").await;
+    after.deposit(&player, "2.00", "cash").await;
+    let balance = after.balance(&player).await;
+    assert_eq!(balance["free"], "6.25", "{balance:?}");
+    assert_eq!(balance["cash"], "12.00", "{balance:?}");
+    assert_eq!(balance["total"], "18.25", "{balance:?}");
+    assert!(after.discrepancies().await.is_empty());
+}
