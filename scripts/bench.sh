@@ -18,8 +18,9 @@
 # 5. a table of the results; JSON reports, pgbench logs and pg_stat_statements of the
 #    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX);
 # 6. the same three loads through HAProxy (round robin; installed with apt when
-#    missing), first to the one process, then to two processes on the same database,
-#    with the retries and stale reads of both processes, side by side.
+#    missing) to one process and to two processes on the same database, in four passes
+#    alternated one, two, two, one (each side the mean of its two), with the retries
+#    and stale reads of the processes, side by side; then a rolling restart under load.
 #
 # Environment (defaults in brackets):
 #   BENCH_PG_PORT [55450]  BENCH_HTTP_PORT [18450]  BENCH_CONCURRENCY [32]
@@ -548,16 +549,40 @@ through_lb() {
     haproxy_pid=""
 }
 
-log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}') in front of one process"
-through_lb one "$http_port"
+# The passes alternate, one, two, two, one, so that what changes along the run (the
+# tables grow, the machine's other load drifts) weighs on both setups alike; each side's
+# figure is the mean of its two passes. Each pass starts its own processes.
 replica_lanes=${BENCH_REPLICA_LANES:-1}
-log "two wallet serve processes on the same database, $replica_lanes commit lane(s) each"
-kill -TERM "$server_pid"
-while kill -0 "$server_pid" 2>/dev/null; do sleep 0.1; done
+# stop_wallets: SIGTERM to every wallet process of this step, and wait for their exit.
+stop_wallets() {
+    kill -TERM $server_pid $second_pid 2>/dev/null || true
+    while kill -0 $server_pid $second_pid 2>/dev/null; do sleep 0.1; done
+    server_pid=""
+    second_pid=""
+}
+# one_pass N / two_pass N: pass N through HAProxy to one process with the configured
+# lanes, or to two processes of $replica_lanes lanes each.
+one_pass() {
+    stop_wallets
+    server_pid=$(start_wallet "$http_port" "server-one$1")
+    log "HAProxy in front of one process (pass $1)"
+    through_lb "one$1" "$http_port"
+}
+two_pass() {
+    stop_wallets
+    server_pid=$(start_wallet "$http_port" "server-two$1-1" "$replica_lanes")
+    second_pid=$(start_wallet "$second_port" "server-two$1-2" "$replica_lanes")
+    log "HAProxy in front of two processes, $replica_lanes commit lane(s) each (pass $1)"
+    through_lb "two$1" "$http_port" "$second_port"
+}
+log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'): one process, then two on the same database, alternated"
+one_pass 1
+two_pass 1
+two_pass 2
+one_pass 2
+stop_wallets
 server_pid=$(start_wallet "$http_port" server-1 "$replica_lanes")
 second_pid=$(start_wallet "$second_port" server-2 "$replica_lanes")
-log "HAProxy in front of two processes"
-through_lb two "$http_port" "$second_port"
 
 # BENCH_WAKE=1: the same two processes without the poll for a bet committed by the other
 # (a look every 10 s: within the 2 s window only in-process signals wake a win), the
@@ -599,37 +624,56 @@ kill -TERM "$haproxy_pid" 2>/dev/null || true
 wait "$haproxy_pid" 2>/dev/null || true
 haproxy_pid=""
 
+# mean NAME FILTER: the mean of FILTER over the two passes NAME1 and NAME2 of a load
+# ("one-sustained" reads lb-one1-sustained and lb-one2-sustained).
+mean() {
+    local side=${1%%-*} load=${1#*-} a b
+    a=$(j "lb-${side}1-$load" "$2")
+    b=$(j "lb-${side}2-$load" "$2")
+    awk -v a="$a" -v b="$b" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%d", (a + b) / 2 }'
+}
+# both NAME FILTER: the two passes' values, "first, second".
+both() {
+    local side=${1%%-*} load=${1#*-}
+    echo "$(j "lb-${side}1-$load" "$2"), $(j "lb-${side}2-$load" "$2")"
+}
 lb_row() {
     local what=$1 one two
-    one=$(j "lb-one-$2" "$3")
-    two=$(j "lb-two-$2" "$3")
-    printf '| %-44s | %-16s | %-16s | %-8s |\n' "$what" "$one" "$two" "$(ratio "$two" "$one")"
+    one=$(mean "one-$2" "$3")
+    two=$(mean "two-$2" "$3")
+    printf '| %-44s | %-20s | %-20s | %-8s |\n' "$what" "$one" "$two" "$(ratio "$two" "$one")"
 }
 lb_pair() {
-    printf '| %-44s | %-16s | %-16s | %-8s |\n' "$1" "$2" "$3" ""
+    printf '| %-44s | %-20s | %-20s | %-8s |\n' "$1" "$2" "$3" ""
 }
 money() { echo 'if .money_check.clean then "clean" else "FAILED" end'; }
-printf '\n| %-44s | %-16s | %-16s | %-8s |\n' "through HAProxy, same database" "one process" "two processes" "two/one"
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..10})"
+pct_filter() { echo '(.correlation.accuracy * 10000 | round) / 100 | tostring + "%"'; }
+errors_money() { echo '"\(.server_errors_5xx) / " + (if .money_check.clean then "clean" else "FAILED" end)'; }
+sum_files() { awk '{ s += $1 } END { printf "%d", s }' "$@"; }
+printf '\n| %-44s | %-20s | %-20s | %-8s |\n' "through HAProxy, same database (2 passes)" "one process" "two processes" "two/one"
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..22})" "$(printf -- '-%.0s' {1..22})" "$(printf -- '-%.0s' {1..10})"
 lb_pair "commit lanes" "2" "$replica_lanes + $replica_lanes"
-lb_row "sustained (bets+wins/s)" sustained "$bw | floor"
-lb_row "  latency p99 (us)" sustained ".latency.p99_us"
-lb_row "burst of 100 (calls/s)" burst ".calls_per_s | floor"
-lb_row "  latency p99 (us)" burst ".latency.p99_us"
-lb_row "hot player (bets+wins/s)" hot "$bw | floor"
-lb_row "  latency p99 (us)" hot ".latency.p99_us"
+lb_row "sustained (bets+wins/s, mean)" sustained "$bw | floor"
+lb_pair "  per pass" "$(both one-sustained "$bw | floor")" "$(both two-sustained "$bw | floor")"
+lb_row "  latency p99 (us, mean)" sustained ".latency.p99_us"
+lb_row "burst of 100 (calls/s, mean)" burst ".calls_per_s | floor"
+lb_pair "  per pass" "$(both one-burst ".calls_per_s | floor")" "$(both two-burst ".calls_per_s | floor")"
+lb_row "  latency p99 (us, mean)" burst ".latency.p99_us"
+lb_row "hot player (bets+wins/s, mean)" hot "$bw | floor"
+lb_pair "  per pass" "$(both one-hot "$bw | floor")" "$(both two-hot "$bw | floor")"
+lb_row "  latency p99 (us, mean)" hot ".latency.p99_us"
 for load in sustained burst hot; do
-    lb_pair "$load: correlation" "$(pct "$(j "lb-one-$load" .correlation.accuracy)")" "$(pct "$(j "lb-two-$load" .correlation.accuracy)")"
-    lb_pair "$load: 5xx / money check" "$(j "lb-one-$load" .server_errors_5xx) / $(j "lb-one-$load" "$(money)")" "$(j "lb-two-$load" .server_errors_5xx) / $(j "lb-two-$load" "$(money)")"
+    lb_pair "$load: correlation" "$(both "one-$load" "$(pct_filter)")" "$(both "two-$load" "$(pct_filter)")"
+    lb_pair "$load: 5xx / money check" "$(both "one-$load" "$(errors_money)")" "$(both "two-$load" "$(errors_money)")"
 done
-lb_pair "retries / stale reads (all processes)" "$(cat "$out/lb-one.retries") / $(cat "$out/lb-one.stale")" "$(cat "$out/lb-two.retries") / $(cat "$out/lb-two.stale")"
+lb_pair "retries / stale reads (all processes)" "$(sum_files "$out"/lb-one?.retries) / $(sum_files "$out"/lb-one?.stale)" "$(sum_files "$out"/lb-two?.retries) / $(sum_files "$out"/lb-two?.stale)"
 printf '\n'
 if [[ ${BENCH_WAKE:-} == 1 ]]; then
-    printf '| %-44s | %-16s | %-16s | %-16s |\n' "waking a win whose bet another process commits" "poll (two)" "no poll" "no poll / poll"
+    printf '| %-44s | %-16s | %-16s | %-16s |\n' "waking a win whose bet another process commits" "poll (two, mean)" "no poll" "no poll / poll"
     printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..18})"
     wake_row() {
         local a b
-        a=$(j "lb-two-$2" "$3")
+        a=$(mean "two-$2" "$3")
         b=$(j "lb-nopoll-$2" "$3")
         printf '| %-44s | %-16s | %-16s | %-16s |\n' "$1" "$a" "$b" "$(ratio "$b" "$a")"
     }
