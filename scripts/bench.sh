@@ -33,6 +33,8 @@
 #   and the wallet's SQL under pgbench with a NOTIFY per commit group)
 #   BENCH_REPLICA_LANES [1] (commit lanes of each of the two processes: together as many
 #   as the one process has, as the README advises for replicas)
+#   BENCH_REPLICA_THREADS [1] (server.worker_threads of each of the two processes: the
+#   machine's CPUs shared between them, as replicas with a CPU limit each; 0: one per CPU)
 #   BENCH_VOLUME [unset] (1: the volume line: the sustained load alternately on an empty
 #   database and on one loaded with BENCH_VOLUME_CALLS [20000000] synthetic calls of
 #   BENCH_VOLUME_PLAYERS [100000] players, twice each; loading 20 M takes about 20 min
@@ -100,13 +102,15 @@ if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
 fi
 wallet="${CARGO_TARGET_DIR:-target}/release/wallet"
 
-# start_wallet PORT NAME [LANES [POLL_MS]]: `wallet serve` on 127.0.0.1:PORT (log:
-# $out/NAME.log) with LANES commit lanes (default: the configured 2) and
-# ledger.correlation_poll_ms POLL_MS (default: the configured 10), on the database
-# $wallet_db_url (default: $db_url); waits until it is ready and prints its pid.
+# start_wallet PORT NAME [LANES [POLL_MS [THREADS]]]: `wallet serve` on 127.0.0.1:PORT
+# (log: $out/NAME.log) with LANES commit lanes (default: the configured 2),
+# ledger.correlation_poll_ms POLL_MS (default: the configured 10) and THREADS runtime
+# threads (default 0: one per CPU), on the database $wallet_db_url (default: $db_url);
+# waits until it is ready and prints its pid.
 start_wallet() {
-    local port=$1 name=$2 lanes=${3:-2} poll=${4:-10} pid
+    local port=$1 name=$2 lanes=${3:-2} poll=${4:-10} threads=${5:-0} pid
     WALLET__LEDGER__COMMIT_LANES="$lanes" \
+        WALLET__SERVER__WORKER_THREADS="$threads" \
         WALLET__LEDGER__CORRELATION_POLL_MS="$poll" \
         WALLET_CONFIG=config/development.toml \
         WALLET__DATABASE__URL="${wallet_db_url:-$db_url}" \
@@ -306,18 +310,22 @@ kill -TERM "$socket_pid" 2>/dev/null || true
 # After VACUUM ANALYZE: each relation a money call adds rows to (a table with its TOAST,
 # free space and visibility maps; each of its indexes), per money call recorded (ledger
 # rows and recorded refusals). Balances and players are updated in place and left out.
+# The ledger's relations are its monthly partitions and their indexes.
 storage_sql="
 WITH calls AS (
     SELECT (SELECT count(*) FROM transactions)
          + (SELECT count(*) FROM idempotency_keys WHERE refusal IS NOT NULL) AS n
-), rel AS (
-    SELECT t.relname AS tbl, t.relname AS relation, pg_table_size(t.oid) AS bytes, 0 AS o
+), tables AS (
+    SELECT t.oid, coalesce(pg_partition_root(t.oid), t.oid)::regclass::text AS tbl
       FROM pg_class t
-     WHERE t.relname IN ('transactions', 'idempotency_keys', 'rounds') AND t.relkind IN ('r', 'p')
+     WHERE t.relkind = 'r'
+       AND coalesce(pg_partition_root(t.oid), t.oid)
+           IN ('transactions'::regclass, 'idempotency_keys'::regclass, 'rounds'::regclass)
+), rel AS (
+    SELECT t.tbl, t.oid::regclass::text AS relation, pg_table_size(t.oid) AS bytes FROM tables t
     UNION ALL
-    SELECT t.relname, c.relname, pg_relation_size(c.oid), 1
-      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
-     WHERE t.relname IN ('transactions', 'idempotency_keys', 'rounds')
+    SELECT t.tbl, i.indexrelid::regclass::text, pg_relation_size(i.indexrelid)
+      FROM pg_index i JOIN tables t ON t.oid = i.indrelid
 )
 SELECT tbl AS \"table\", relation, bytes, round(bytes::numeric / greatest(n, 1), 1) AS per_call
   FROM rel, calls
@@ -410,6 +418,10 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
             WALLET__DATABASE__URL="postgres://wallet@127.0.0.1:$pg_port/$db" "$wallet" migrate \
             >"$out/$db-migrate.log" 2>&1 || pg_die "migrating $db failed"
     done
+    # The ledger's monthly partitions of the synthetic months (the migration made this
+    # month's and those ahead).
+    pg_psql "$pg_port" -d vol_loaded -v ON_ERROR_STOP=1 -q -c "SELECT create_ledger_partition(m::date) FROM generate_series(date_trunc('month', to_timestamp($vol_epoch_ms / 1000.0 - 1) AT TIME ZONE 'UTC'), now() AT TIME ZONE 'UTC', interval '1 month') m" ||
+        pg_die "creating the volume's partitions failed"
     log "volume: loading $vol_calls calls ($vol_rounds rounds of $vol_players players) into vol_loaded"
     vol_started=$(date +%s)
     # Players with a funding deposit of 10^10.00 each (seq 1) and its record.
@@ -553,6 +565,12 @@ through_lb() {
 # tables grow, the machine's other load drifts) weighs on both setups alike; each side's
 # figure is the mean of its two passes. Each pass starts its own processes.
 replica_lanes=${BENCH_REPLICA_LANES:-1}
+replica_threads=${BENCH_REPLICA_THREADS:-1}
+# start_replica PORT NAME [POLL_MS]: one of the two processes, with $replica_lanes commit
+# lanes and $replica_threads runtime threads.
+start_replica() {
+    start_wallet "$1" "$2" "$replica_lanes" "${3:-10}" "$replica_threads"
+}
 # stop_wallets: SIGTERM to every wallet process of this step, and wait for their exit.
 stop_wallets() {
     kill -TERM $server_pid $second_pid 2>/dev/null || true
@@ -570,9 +588,9 @@ one_pass() {
 }
 two_pass() {
     stop_wallets
-    server_pid=$(start_wallet "$http_port" "server-two$1-1" "$replica_lanes")
-    second_pid=$(start_wallet "$second_port" "server-two$1-2" "$replica_lanes")
-    log "HAProxy in front of two processes, $replica_lanes commit lane(s) each (pass $1)"
+    server_pid=$(start_replica "$http_port" "server-two$1-1")
+    second_pid=$(start_replica "$second_port" "server-two$1-2")
+    log "HAProxy in front of two processes, $replica_lanes commit lane(s) and $replica_threads thread(s) each (pass $1)"
     through_lb "two$1" "$http_port" "$second_port"
 }
 log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'): one process, then two on the same database, alternated"
@@ -581,8 +599,8 @@ two_pass 1
 two_pass 2
 one_pass 2
 stop_wallets
-server_pid=$(start_wallet "$http_port" server-1 "$replica_lanes")
-second_pid=$(start_wallet "$second_port" server-2 "$replica_lanes")
+server_pid=$(start_replica "$http_port" server-1)
+second_pid=$(start_replica "$second_port" server-2)
 
 # BENCH_WAKE=1: the same two processes without the poll for a bet committed by the other
 # (a look every 10 s: within the 2 s window only in-process signals wake a win), the
@@ -591,13 +609,13 @@ if [[ ${BENCH_WAKE:-} == 1 ]]; then
     log "two processes without the cross-process poll"
     kill -TERM "$server_pid" "$second_pid"
     while kill -0 "$server_pid" "$second_pid" 2>/dev/null; do sleep 0.1; done
-    server_pid=$(start_wallet "$http_port" server-nopoll-1 "$replica_lanes" 10000)
-    second_pid=$(start_wallet "$second_port" server-nopoll-2 "$replica_lanes" 10000)
+    server_pid=$(start_replica "$http_port" server-nopoll-1 10000)
+    second_pid=$(start_replica "$second_port" server-nopoll-2 10000)
     BENCH_LB_LOADS="sustained burst" through_lb nopoll "$http_port" "$second_port"
     kill -TERM "$server_pid" "$second_pid"
     while kill -0 "$server_pid" "$second_pid" 2>/dev/null; do sleep 0.1; done
-    server_pid=$(start_wallet "$http_port" server-1b "$replica_lanes")
-    second_pid=$(start_wallet "$second_port" server-2b "$replica_lanes")
+    server_pid=$(start_replica "$http_port" server-1b)
+    second_pid=$(start_replica "$second_port" server-2b)
 fi
 
 # A rolling restart under load: the sustained load through HAProxy to both processes;
@@ -612,7 +630,7 @@ load_pid=$!
 restart() {
     kill -TERM "$1"
     while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
-    start_wallet "$2" "$3" "$replica_lanes"
+    start_replica "$2" "$3"
 }
 sleep "$duration"
 second_pid=$(restart "$second_pid" "$second_port" server-2-restarted)
@@ -653,6 +671,7 @@ sum_files() { awk '{ s += $1 } END { printf "%d", s }' "$@"; }
 printf '\n| %-44s | %-20s | %-20s | %-8s |\n' "through HAProxy, same database (2 passes)" "one process" "two processes" "two/one"
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..22})" "$(printf -- '-%.0s' {1..22})" "$(printf -- '-%.0s' {1..10})"
 lb_pair "commit lanes" "2" "$replica_lanes + $replica_lanes"
+lb_pair "runtime threads" "$(nproc)" "$replica_threads + $replica_threads"
 lb_row "sustained (bets+wins/s, mean)" sustained "$bw | floor"
 lb_pair "  per pass" "$(both one-sustained "$bw | floor")" "$(both two-sustained "$bw | floor")"
 lb_row "  latency p99 (us, mean)" sustained ".latency.p99_us"

@@ -46,6 +46,8 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub request_timeout_ms: u64,
     pub shutdown_grace_ms: u64,
+    /// Threads of the async runtime; 0: one per CPU the process may use.
+    pub worker_threads: usize,
 }
 
 #[derive(Clone, Deserialize)]
@@ -100,6 +102,8 @@ pub struct LedgerSettings {
     pub player_advisory_locks: bool,
     /// Statements of one stale-round sweep at most (each closes up to 1000 rounds).
     pub sweep_batches_max: u32,
+    /// Months after the current one whose ledger partitions exist before they begin.
+    pub partitions_ahead_months: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -503,6 +507,10 @@ impl Settings {
             s.request_timeout_ms >= 100,
             "server.request_timeout_ms must be at least 100",
         );
+        check(
+            s.worker_threads <= 1024,
+            "server.worker_threads must be between 0 and 1024",
+        );
         let d = &self.database;
         check(
             (1..=10_000).contains(&d.pool_max_size),
@@ -614,6 +622,10 @@ impl Settings {
         check(
             (1..=100_000).contains(&l.sweep_batches_max),
             "ledger.sweep_batches_max must be between 1 and 100000",
+        );
+        check(
+            (1..=36).contains(&l.partitions_ahead_months),
+            "ledger.partitions_ahead_months must be between 1 and 36",
         );
         check(
             ["", "json", "pretty"].contains(&self.log.format.as_str()),

@@ -2,10 +2,9 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = wallet::commands::Cli::parse();
-    match wallet::commands::run(cli).await {
+    match wallet::commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -104,6 +104,8 @@ pub const METRICS: &[(&str, MetricKind, &str, &str)] = &[
         "Money calls committed together in one transaction by a commit lane (ledger.commit_group_max at most)."),
     ("wallet_stale_rounds_closed_total", Counter, "",
         "Rounds left open past ledger.stale_round_age_secs and closed by the sweeper."),
+    ("wallet_ledger_partitions_created_total", Counter, "",
+        "Monthly ledger partitions this process created ahead of their month (ledger.partitions_ahead_months)."),
 ];
 
 /// Installs the process-wide metrics recorder once, describes every metric, and returns

@@ -100,16 +100,32 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
 }
 
-/// Runs the parsed command; the process exit code follows the result.
-pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+/// Runs the parsed command on an async runtime of `server.worker_threads` threads; the
+/// process exit code follows the result.
+pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     if let Command::Healthcheck(args) = &cli.command {
         if args.url.is_some() {
-            return Ok(healthcheck::healthcheck(args.clone(), None).await);
+            let args = args.clone();
+            return Ok(runtime(0)?.block_on(healthcheck::healthcheck(args, None)));
         }
     }
     let settings = Settings::load(cli.config.as_deref())?;
+    runtime(settings.server.worker_threads)?.block_on(run_with(cli.command, settings))
+}
+
+/// A multi-threaded runtime of `worker_threads` threads (0: tokio's default, one per
+/// CPU the process may use).
+fn runtime(worker_threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if worker_threads > 0 {
+        builder.worker_threads(worker_threads);
+    }
+    Ok(builder.enable_all().build()?)
+}
+
+async fn run_with(command: Command, settings: Settings) -> anyhow::Result<std::process::ExitCode> {
     crate::telemetry::init_logs(&settings);
-    match cli.command {
+    match command {
         Command::Serve => {
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;

@@ -5,6 +5,7 @@ pub mod health;
 pub mod idempotency;
 pub mod ledger;
 pub mod movement;
+pub mod partitions;
 pub mod players;
 pub mod rounds;
 pub mod sessions;

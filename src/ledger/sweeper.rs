@@ -1,4 +1,5 @@
-//! Background jobs: closing stale open rounds and closing idle pooled connections.
+//! Background jobs: closing stale open rounds, creating the ledger's partitions ahead
+//! of their months, and closing idle pooled connections.
 
 use std::time::Duration;
 
@@ -10,6 +11,9 @@ use crate::db;
 /// Rounds closed per sweep statement; a sweep repeats it until none are left or
 /// `ledger.sweep_batches_max` statements ran (the next sweep goes on from there).
 const SWEEP_BATCH: i64 = 1000;
+
+/// How often a replica checks that the ledger's partitions exist ahead of their months.
+const PARTITION_CHECK_EVERY: Duration = Duration::from_secs(3600);
 
 /// Starts the jobs; they stop when `stop` is cancelled.
 pub fn spawn_background_jobs(wallet: &Wallet, idle_timeout: Duration, stop: CancellationToken) {
@@ -25,6 +29,21 @@ pub fn spawn_background_jobs(wallet: &Wallet, idle_timeout: Duration, stop: Canc
             }
             if let Err(e) = w.close_stale_rounds().await {
                 tracing::warn!(error = %e, "stale round sweep failed");
+            }
+        }
+    });
+    let w = wallet.clone();
+    let s = stop.clone();
+    tokio::spawn(async move {
+        // The first tick is at once: a replica starting checks before its first call.
+        let mut tick = tokio::time::interval(PARTITION_CHECK_EVERY);
+        loop {
+            tokio::select! {
+                _ = s.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = w.ensure_ledger_partitions().await {
+                tracing::error!(error = %e, "creating the ledger's partitions ahead failed");
             }
         }
     });
@@ -46,6 +65,19 @@ pub fn spawn_background_jobs(wallet: &Wallet, idle_timeout: Duration, stop: Canc
 }
 
 impl Wallet {
+    /// Creates the ledger partitions of this month and the next
+    /// `ledger.partitions_ahead_months` that are missing; returns their names.
+    pub async fn ensure_ledger_partitions(&self) -> Result<Vec<String>, super::LedgerError> {
+        let mut client = self.client().await?;
+        let ahead = self.inner.settings.partitions_ahead_months;
+        let created = db::partitions::ensure(&mut client, ahead).await?;
+        for name in &created {
+            tracing::info!(partition = %name, "created a ledger partition");
+        }
+        metrics::counter!("wallet_ledger_partitions_created_total").increment(created.len() as u64);
+        Ok(created)
+    }
+
     /// Closes every round left open longer than `stale_round_age_secs`.
     pub async fn close_stale_rounds(&self) -> Result<u64, super::LedgerError> {
         let s = &self.inner.settings;

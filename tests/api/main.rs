@@ -19,6 +19,7 @@ mod model;
 mod observability;
 mod op_support;
 mod openapi;
+mod partitions;
 mod players;
 mod pool;
 mod provider;

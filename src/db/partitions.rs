@@ -1,0 +1,103 @@
+//! The ledger's monthly partitions (migration 20261203000001): one per UTC month, keyed
+//! by the month's range of UUIDv7 row ids, created ahead of time by the service.
+
+use chrono::NaiveDate;
+
+use super::{Client, DbError};
+
+/// One partition of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// `transactions_YYYY_MM`.
+    pub name: String,
+    /// The first day of its month.
+    pub month: NaiveDate,
+}
+
+/// The partitions of this UTC month (by the database's clock) and the `ahead` months
+/// after it that do not exist yet.
+const MISSING: &str = "\
+SELECT m FROM (SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + n * interval '1 month')::date
+               FROM generate_series(0, $1::int) AS n) AS months (m)
+WHERE to_regclass(ledger_partition_name(m)) IS NULL
+ORDER BY m";
+
+/// Creates the partitions of this month and the `ahead` months after it that are
+/// missing; returns the names of those it created (none, nearly always: the check
+/// takes no lock). Replicas doing this at once take turns on an advisory lock, and the
+/// second finds the work done. Attaching a partition does not make money calls wait
+/// (see the migration); the wait for the locks it does take is bounded by
+/// `lock_timeout`.
+pub async fn ensure(client: &mut Client, ahead: u32) -> Result<Vec<String>, DbError> {
+    let ahead = i32::try_from(ahead).unwrap_or(i32::MAX);
+    if client.query(MISSING, &[&ahead]).await?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tx = client.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(ledger_partitions_lock())",
+        &[],
+    )
+    .await?;
+    let mut created = Vec::new();
+    for row in tx.query(MISSING, &[&ahead]).await? {
+        let month: NaiveDate = row.get(0);
+        let made = tx
+            .query_one(
+                "SELECT create_ledger_partition($1), ledger_partition_name($1)",
+                &[&month],
+            )
+            .await?;
+        if made.get::<_, bool>(0) {
+            created.push(made.get(1));
+        }
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Every partition of the ledger, oldest month first.
+pub async fn list(client: &Client) -> Result<Vec<Partition>, DbError> {
+    let rows = client
+        .query(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = 'transactions'::regclass ORDER BY 1",
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let name: String = r.get(0);
+            let month = month_of(&name)
+                .ok_or_else(|| DbError::Data(format!("{name} is not a ledger partition's name")))?;
+            Ok(Partition { name, month })
+        })
+        .collect()
+}
+
+/// The first day of the month a partition named `transactions_YYYY_MM` holds.
+pub fn month_of(name: &str) -> Option<NaiveDate> {
+    let rest = name.strip_prefix("transactions_")?;
+    let (year, month) = rest.split_once('_')?;
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_names_read_back_as_months() {
+        let cases = [
+            ("transactions_2026_12", NaiveDate::from_ymd_opt(2026, 12, 1)),
+            ("transactions_2027_01", NaiveDate::from_ymd_opt(2027, 1, 1)),
+            ("transactions_2027_13", None),
+            ("transactions_2027", None),
+            ("transactions_before", None),
+            ("rounds_2027_01", None),
+        ];
+        for (name, month) in cases {
+            assert_eq!(month_of(name), month, "{name}");
+        }
+    }
+}
