@@ -5,15 +5,6 @@ use chrono::NaiveDate;
 
 use super::{Client, DbError};
 
-/// One partition of the ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partition {
-    /// `transactions_YYYY_MM`.
-    pub name: String,
-    /// The first day of its month.
-    pub month: NaiveDate,
-}
-
 /// The partitions of this UTC month (by the database's clock) and the `ahead` months
 /// after it that do not exist yet.
 const MISSING: &str = "\
@@ -56,8 +47,8 @@ pub async fn ensure(client: &mut Client, ahead: u32) -> Result<Vec<String>, DbEr
     Ok(created)
 }
 
-/// Every partition of the ledger, oldest month first.
-pub async fn list(client: &Client) -> Result<Vec<Partition>, DbError> {
+/// The names (`transactions_YYYY_MM`) of the ledger's partitions, oldest month first.
+pub async fn list(client: &Client) -> Result<Vec<String>, DbError> {
     let rows = client
         .query(
             "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
@@ -65,39 +56,5 @@ pub async fn list(client: &Client) -> Result<Vec<Partition>, DbError> {
             &[],
         )
         .await?;
-    rows.iter()
-        .map(|r| {
-            let name: String = r.get(0);
-            let month = month_of(&name)
-                .ok_or_else(|| DbError::Data(format!("{name} is not a ledger partition's name")))?;
-            Ok(Partition { name, month })
-        })
-        .collect()
-}
-
-/// The first day of the month a partition named `transactions_YYYY_MM` holds.
-pub fn month_of(name: &str) -> Option<NaiveDate> {
-    let rest = name.strip_prefix("transactions_")?;
-    let (year, month) = rest.split_once('_')?;
-    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partition_names_read_back_as_months() {
-        let cases = [
-            ("transactions_2026_12", NaiveDate::from_ymd_opt(2026, 12, 1)),
-            ("transactions_2027_01", NaiveDate::from_ymd_opt(2027, 1, 1)),
-            ("transactions_2027_13", None),
-            ("transactions_2027", None),
-            ("transactions_before", None),
-            ("rounds_2027_01", None),
-        ];
-        for (name, month) in cases {
-            assert_eq!(month_of(name), month, "{name}");
-        }
-    }
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }

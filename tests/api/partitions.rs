@@ -26,12 +26,7 @@ fn partition_name(month: NaiveDate) -> String {
 async fn partition_names(app: &TestApp) -> Vec<String> {
     let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
-    wallet::db::partitions::list(&client)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| p.name)
-        .collect()
+    wallet::db::partitions::list(&client).await.unwrap()
 }
 
 /// The partition that holds ledger row `id`.
