@@ -1,5 +1,6 @@
 //! The command-line interface: one subcommand per job of the `wallet` binary.
 
+pub mod archive;
 mod check;
 mod healthcheck;
 pub mod loadgen;
@@ -86,6 +87,18 @@ pub enum Command {
         after_help = CONFIG_ENV_HELP
     )]
     CheckLedger,
+    /// Move whole months of the ledger into checksummed CSV files and drop them.
+    #[command(
+        long_about = "Archive every month of the ledger before --before (YYYY-MM, UTC; at \
+            most last month), oldest first, each in one transaction: check that the month \
+            continues every player's carried balance and sequence, copy its rows to \
+            <dir>/<partition>.csv with a SHA-256, verify the file against what was read back \
+            and against a second copy, keep a receipt of every call (resends still replay), \
+            each player's carried balance and the tombstones, then detach and drop the \
+            month's partition. Safe to run while the service runs; a failure changes nothing.",
+        after_help = CONFIG_ENV_HELP
+    )]
+    Archive(archive::ArchiveArgs),
     /// Drive a running wallet as a signed game provider and report throughput, latency,
     /// correlation and a money check (non-zero exit when the money check fails).
     Loadgen(Box<loadgen::LoadgenArgs>),
@@ -138,6 +151,7 @@ async fn run_with(command: Command, settings: Settings) -> anyhow::Result<std::p
         }
         Command::CheckDb => check::check_db(&settings).await,
         Command::CheckLedger => check::check_ledger(&settings).await,
+        Command::Archive(args) => archive::main(args, &settings).await,
         Command::Loadgen(args) => loadgen::main(*args).await,
         Command::Healthcheck(args) => Ok(healthcheck::healthcheck(args, Some(&settings)).await),
     }

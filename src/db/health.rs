@@ -90,16 +90,21 @@ pub struct Discrepancy {
 }
 
 /// Every (player, category) whose balance is not the signed sum of its ledger splits
-/// (bets and withdrawals debit, the other kinds credit). Empty means reconciled.
+/// (bets and withdrawals debit, the other kinds credit) plus what its archived months
+/// carried forward (`ledger_carried`). Empty means reconciled.
 pub async fn reconcile(client: &Client) -> Result<Vec<Discrepancy>, DbError> {
     let rows = client
         .query(
             "WITH movements AS ( \
-               SELECT t.player_id, s.key AS category, \
-                      sum(CASE WHEN t.kind IN ('bet', 'withdrawal') THEN -(s.value::bigint) \
-                               ELSE s.value::bigint END)::bigint AS net \
-               FROM transactions t CROSS JOIN LATERAL jsonb_each_text(t.split) s \
-               GROUP BY t.player_id, s.key) \
+               SELECT player_id, category, sum(part)::bigint AS net FROM ( \
+                 SELECT t.player_id, s.key AS category, \
+                        CASE WHEN t.kind IN ('bet', 'withdrawal') THEN -(s.value::bigint) \
+                             ELSE s.value::bigint END AS part \
+                 FROM transactions t CROSS JOIN LATERAL jsonb_each_text(t.split) s \
+                 UNION ALL \
+                 SELECT c.player_id, s.key, s.value::bigint \
+                 FROM ledger_carried c CROSS JOIN LATERAL jsonb_each_text(c.balance) s) parts \
+               GROUP BY player_id, category) \
              SELECT coalesce(b.player_id, m.player_id), coalesce(b.category, m.category), \
                     b.amount, coalesce(m.net, 0) \
              FROM balances b FULL JOIN movements m \
@@ -151,12 +156,14 @@ pub mod rule {
     /// Every split is an object of non-negative whole minor units adding up to the
     /// row's amount.
     pub const SPLIT_SUM: &str = "split-sum";
-    /// Each player's rows are numbered 1..n, `players.ledger_seq` is n, and every
-    /// `balance_after` is the previous row's plus or minus the split.
+    /// Each player's rows are numbered 1..n (on from the seq carried by archived months),
+    /// `players.ledger_seq` is n, and every `balance_after` is the previous row's (the
+    /// carried balance first) plus or minus the split.
     pub const BALANCE_CHAIN: &str = "balance-chain";
     /// Every ledger row is the applied record of its call: the idempotency record of its
     /// `(provider, transaction_id)` exists and points at it (so no call has two rows),
-    /// and every applied record points at a ledger row.
+    /// every applied record points at a ledger row or an archived receipt, and every
+    /// receipt is its call's applied record.
     pub const RECORDED_ONCE: &str = "recorded-once";
 
     pub const ALL: &[&str] = &[
@@ -233,7 +240,8 @@ FROM paid
 ORDER BY player_id, id, win_seq, win_id";
 
 /// Rule 3: wins linked to a row a money-moving rollback reversed before them, and rows
-/// whose reference names another player's row or no row at all.
+/// whose reference names another player's row or no row at all (a row of an archived
+/// month is known by its receipt).
 const REFERENCES_SQL: &str = "\
 SELECT id, player_id, detail FROM (
     SELECT DISTINCT ON (w.id) w.id, w.player_id,
@@ -251,15 +259,20 @@ SELECT id, player_id, detail FROM (
 ) linked
 UNION ALL
 SELECT t.id, t.player_id,
-       CASE WHEN x.id IS NULL
+       CASE WHEN coalesce(x.id, a.ledger_id) IS NULL
             THEN format('%s %s/%s (%s) references %s, which is no ledger row',
                         t.kind, t.provider_id, t.transaction_id, t.id, t.reference_id)
             ELSE format('%s %s/%s (%s) references %s %s/%s (%s) of player %s',
-                        t.kind, t.provider_id, t.transaction_id, t.id, x.kind, x.provider_id,
-                        x.transaction_id, x.id, x.player_id)
+                        t.kind, t.provider_id, t.transaction_id, t.id,
+                        coalesce(x.kind, a.kind), coalesce(x.provider_id, a.provider_id),
+                        coalesce(x.transaction_id, a.transaction_id), t.reference_id,
+                        coalesce(x.player_id, a.player_id))
        END
-FROM transactions t LEFT JOIN transactions x ON x.id = t.reference_id
-WHERE t.reference_id IS NOT NULL AND (x.id IS NULL OR x.player_id <> t.player_id)
+FROM transactions t
+LEFT JOIN transactions x ON x.id = t.reference_id
+LEFT JOIN ledger_receipts a ON a.ledger_id = t.reference_id
+WHERE t.reference_id IS NOT NULL
+  AND (coalesce(x.id, a.ledger_id) IS NULL OR coalesce(x.player_id, a.player_id) <> t.player_id)
 ORDER BY 2, 1";
 
 /// Rule 4: bets written after the close of their round (same provider, round and
@@ -298,7 +311,9 @@ FROM (SELECT t.*,
 WHERE problem IS NOT NULL
 ORDER BY player_id, id";
 
-/// Rule 6: each player's rows in `seq` order. A row out of sequence (the first not 1, a
+/// Rule 6: each player's rows in `seq` order, continuing from what the player's archived
+/// months carried (`ledger_carried`: the last archived seq and balance_after; none: 0
+/// and `{}`). A row out of sequence (the first not the carried seq + 1, a
 /// repeated or skipped number), a `balance_after` that is not an object of non-negative
 /// whole numbers, a `balance_after` that is not the previous row's (`{}` before the
 /// first) plus or minus the split category by category (missing categories are 0; rows
@@ -308,10 +323,11 @@ const BALANCE_CHAIN_SQL: &str = "\
 WITH chain AS MATERIALIZED (
     SELECT t.id, t.player_id, t.provider_id, t.transaction_id, t.kind, t.seq, t.split,
            t.balance_after,
-           lag(t.seq) OVER w AS prev_seq,
+           coalesce(lag(t.seq) OVER w, c.seq) AS prev_seq,
            lag(t.id) OVER w AS prev_id,
-           lag(t.balance_after) OVER w AS prev_after
-    FROM transactions t
+           CASE WHEN lag(t.seq) OVER w IS NULL THEN c.balance
+                ELSE lag(t.balance_after) OVER w END AS prev_after
+    FROM transactions t LEFT JOIN ledger_carried c ON c.player_id = t.player_id
     WINDOW w AS (PARTITION BY t.player_id ORDER BY t.seq, t.id)
 ), in_order AS MATERIALIZED (
     SELECT c.*, CASE WHEN c.prev_seq IS NULL THEN '{}'::jsonb ELSE c.prev_after END AS before
@@ -357,8 +373,9 @@ SELECT id, player_id,
             WHEN seq = prev_seq
                 THEN format('%s %s/%s (%s) repeats seq %s of row %s',
                             kind, provider_id, transaction_id, id, seq, prev_id)
-            ELSE format('%s %s/%s (%s) has seq %s after seq %s (row %s): %s missing',
-                        kind, provider_id, transaction_id, id, seq, prev_seq, prev_id,
+            ELSE format('%s %s/%s (%s) has seq %s after seq %s (%s): %s missing',
+                        kind, provider_id, transaction_id, id, seq, prev_seq,
+                        coalesce('row ' || prev_id, 'archived'),
                         CASE WHEN seq = prev_seq + 2 THEN format('seq %s', seq - 1)
                              ELSE format('seqs %s to %s', prev_seq + 1, seq - 1) END)
        END
@@ -382,15 +399,18 @@ SELECT m.last_id, coalesce(p.player_id, m.player_id),
        CASE WHEN p.player_id IS NULL
                 THEN format('%s ledger row(s) of a player with no players row', m.n)
             ELSE format('players.ledger_seq is %s but the last row (%s) has seq %s',
-                        p.ledger_seq, coalesce(m.last_id::text, 'none'), coalesce(m.max_seq, 0))
+                        p.ledger_seq, coalesce(m.last_id::text, 'none'),
+                        coalesce(m.max_seq, c.seq, 0))
        END
 FROM players p FULL JOIN last_rows m ON m.player_id = p.player_id
-WHERE p.player_id IS NULL OR p.ledger_seq <> coalesce(m.max_seq, 0)
+LEFT JOIN ledger_carried c ON c.player_id = p.player_id
+WHERE p.player_id IS NULL OR p.ledger_seq <> coalesce(m.max_seq, c.seq, 0)
 ORDER BY 2, 1";
 
 /// Rule 7: ledger rows that are not their call's applied record (none, a refusal, or
-/// another row: the same call written twice), and applied records whose row is missing
-/// (reported with that row's id and no player).
+/// another row: the same call written twice), applied records whose row is missing and
+/// was not archived (reported with that row's id and no player), and archived receipts
+/// that are not their call's applied record or whose row is still live.
 const RECORDED_ONCE_SQL: &str = "\
 SELECT t.id, t.player_id,
        CASE WHEN k.key IS NULL
@@ -411,6 +431,19 @@ SELECT k.ledger_id, '',
               k.key, k.ledger_id)
 FROM idempotency_keys k LEFT JOIN transactions t ON t.id = k.ledger_id
 WHERE k.ledger_id IS NOT NULL AND t.id IS NULL
+  AND NOT EXISTS (SELECT 1 FROM ledger_receipts a WHERE a.ledger_id = k.ledger_id)
+UNION ALL
+SELECT a.ledger_id, a.player_id,
+       CASE WHEN t.id IS NOT NULL
+                THEN format('the archived %s %s/%s (%s) is a live ledger row too',
+                            a.kind, a.provider_id, a.transaction_id, a.ledger_id)
+            ELSE format('the archived %s %s/%s (%s) is not its call''s applied record',
+                        a.kind, a.provider_id, a.transaction_id, a.ledger_id)
+       END
+FROM ledger_receipts a
+LEFT JOIN idempotency_keys k ON k.key = call_key(a.provider_id, a.transaction_id)
+LEFT JOIN transactions t ON t.id = a.ledger_id
+WHERE k.ledger_id IS DISTINCT FROM a.ledger_id OR t.id IS NOT NULL
 ORDER BY 2, 1";
 
 /// Every row that breaks a money rule, rule by rule ([`rule::ALL`]), each rule's rows
@@ -430,11 +463,13 @@ ORDER BY 2, 1";
 ///    `closed_at`.
 /// 5. [`rule::SPLIT_SUM`]: every split's parts are non-negative whole numbers adding up
 ///    to the amount.
-/// 6. [`rule::BALANCE_CHAIN`]: each player's seqs are 1..n, `players.ledger_seq` is n
-///    (0 without rows), and every `balance_after` equals the previous row's plus or
-///    minus the split, category by category.
+/// 6. [`rule::BALANCE_CHAIN`]: each player's seqs are 1..n, on from the carried seq of
+///    archived months, `players.ledger_seq` is n (the carried seq, or 0, without rows),
+///    and every `balance_after` equals the previous row's (the carried balance first)
+///    plus or minus the split, category by category.
 /// 7. [`rule::RECORDED_ONCE`]: every ledger row is the one its call's idempotency
-///    record names, and every applied record names a ledger row.
+///    record names, every applied record names a ledger row or an archived receipt,
+///    and every receipt is its call's applied record and no live row.
 pub async fn rule_violations(client: &Client) -> Result<Vec<Violation>, DbError> {
     let checks: [(&'static str, &str); 7] = [
         (rule::REVERSED_ONCE, REVERSED_ONCE_SQL),

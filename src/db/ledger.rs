@@ -58,13 +58,26 @@ macro_rules! applied_row_id {
     };
 }
 
-/// [`find`]'s statement.
+/// [`find`]'s statement: the applied call's ledger row or, when its month was archived,
+/// who made the call and its kind, from the receipt the archive kept. The receipt is
+/// looked up only when there is no live row (an uncorrelated NOT EXISTS: a one-time
+/// filter), and the live row by its id alone, as a scalar: the planner has no join to
+/// choose on a young table.
 pub const FIND: &str = concat!(
-    "SELECT ",
+    "WITH live AS MATERIALIZED (SELECT ",
     columns!(),
     " FROM transactions WHERE id = ",
     applied_row_id!(),
-    " AND provider_id = $1 AND transaction_id = $2"
+    " AND provider_id = $1 AND transaction_id = $2) \
+     SELECT *, NULL::text AS archived_player, NULL::text AS archived_kind FROM live \
+     UNION ALL \
+     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+            NULL, NULL, NULL, NULL, r.player_id, r.kind \
+     FROM ledger_receipts r \
+     WHERE r.ledger_id = ",
+    applied_row_id!(),
+    " AND r.provider_id = $1 AND r.transaction_id = $2 \
+       AND NOT EXISTS (SELECT 1 FROM live)"
 );
 
 /// [`round_rows`]'s statement.
@@ -189,17 +202,39 @@ fn from_rows(rows: &[Row]) -> Result<Vec<Entry>, DbError> {
     rows.iter().map(from_row).collect()
 }
 
-/// One transaction by the provider's id.
+/// An applied call found by the provider's id.
+#[derive(Debug, Clone)]
+pub enum Found {
+    /// Its ledger row.
+    Live(Box<Entry>),
+    /// Its month was archived: only whose call it was and its kind are still here.
+    Archived {
+        player_id: PlayerId,
+        kind: TransactionKind,
+    },
+}
+
+/// One applied call by the provider's id.
 pub async fn find(
     client: &Client,
     provider_id: &str,
     transaction_id: &str,
-) -> Result<Option<Entry>, DbError> {
+) -> Result<Option<Found>, DbError> {
     let stmt = client.prepare_cached(FIND).await?;
     let row = client
         .query_opt(&stmt, &[&provider_id, &transaction_id])
         .await?;
-    row.as_ref().map(from_row).transpose()
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if row.get::<_, Option<Uuid>>(0).is_some() {
+        return Ok(Some(Found::Live(Box::new(from_row(&row)?))));
+    }
+    let kind: String = row.get(18);
+    Ok(Some(Found::Archived {
+        player_id: stored("player id", PlayerId::parse(row.get::<_, String>(17)))?,
+        kind: stored("kind", TransactionKind::parse(&kind).ok_or(()))?,
+    }))
 }
 
 /// Every row of a player's round of a provider, oldest first.

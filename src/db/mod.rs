@@ -1,6 +1,7 @@
 //! The only place with SQL: pool construction, migrations, and one module per table
 //! family. Functions take a client and leave transaction boundaries to the caller.
 
+pub mod archive;
 pub mod health;
 pub mod idempotency;
 pub mod ledger;

@@ -47,11 +47,17 @@ pub struct Seen {
 }
 
 /// [`context`]'s statement. An applied call's record is read with its ledger row, from
-/// which its receipt is rendered.
+/// which its receipt is rendered, or, when the row's month was archived, with the
+/// receipt the archive kept (looked up only when the row is not live: the subquery's
+/// condition on `t` is a one-time filter). A tombstone is a live rollback or an archived
+/// one.
 pub const CONTEXT: &str = "\
 SELECT k.fingerprint, k.refusal,
-       t.id, t.provider_id, t.transaction_id, t.balance_after, t.currency,
-       t.reference_id IS NOT NULL, t.reference_transaction_id,
+       coalesce(t.id, a.ledger_id), coalesce(t.provider_id, a.provider_id),
+       coalesce(t.transaction_id, a.transaction_id), coalesce(t.balance_after, a.balance_after),
+       coalesce(t.currency, a.currency),
+       CASE WHEN t.id IS NULL THEN a.linked_bet IS NOT NULL ELSE t.reference_id IS NOT NULL END,
+       CASE WHEN t.id IS NULL THEN a.linked_bet ELSE t.reference_transaction_id END,
        s.session_id, s.player_id, s.provider_id, s.game_id, s.expires_at, s.expires_at > now(),
        r.provider_id, r.round_id, r.player_id, r.game_id, r.status, r.opened_at,
        $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM transactions x
@@ -59,7 +65,10 @@ SELECT k.fingerprint, k.refusal,
                  = ledger_key($1, $5, $6)
              AND (x.provider_id, x.reference_transaction_id, x.player_id)
                  IS NOT DISTINCT FROM ($1, $5, $6)
-             AND x.kind = 'rollback'),
+             AND x.kind = 'rollback'
+           UNION ALL SELECT 1 FROM ledger_tombstones z
+           WHERE z.key = ledger_key($1, $5, $6)
+             AND (z.provider_id, z.reference_transaction_id, z.player_id) = ($1, $5, $6)),
        r.ctid::text, p.ledger_seq, p.ctid, bal.categories, bal.tids
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN players p ON p.player_id = $6
@@ -67,6 +76,8 @@ LEFT JOIN LATERAL (SELECT array_agg(b.category) AS categories, array_agg(b.ctid)
                    FROM balances b WHERE b.player_id = p.player_id) bal ON true
 LEFT JOIN idempotency_keys k ON k.key = call_key($1, $2)
 LEFT JOIN transactions t ON t.id = k.ledger_id
+LEFT JOIN LATERAL (SELECT r.* FROM ledger_receipts r
+                   WHERE r.ledger_id = k.ledger_id AND t.id IS NULL OFFSET 0) a ON true
 LEFT JOIN sessions s ON s.session_id = $3
 LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4 AND r.player_id = $6";
 

@@ -238,9 +238,17 @@ impl Wallet {
 
     pub async fn get_transaction(&self, key: &TxKey) -> Result<Entry, LedgerError> {
         let client = self.client().await?;
-        db::ledger::find(&client, key.provider.as_str(), key.transaction.as_str())
-            .await?
-            .ok_or_else(|| LedgerError::new(ErrorCode::TransactionNotFound, "no such transaction"))
+        match db::ledger::find(&client, key.provider.as_str(), key.transaction.as_str()).await? {
+            Some(db::ledger::Found::Live(entry)) => Ok(*entry),
+            Some(db::ledger::Found::Archived { .. }) => Err(LedgerError::new(
+                ErrorCode::TransactionNotFound,
+                "the transaction's month is archived (see `wallet archive`)",
+            )),
+            None => Err(LedgerError::new(
+                ErrorCode::TransactionNotFound,
+                "no such transaction",
+            )),
+        }
     }
 
     /// A player's round. `player` may be left out when one player played that round

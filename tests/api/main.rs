@@ -2,6 +2,7 @@
 //! cluster and exports WALLET_TEST_DATABASE_URL; every test gets a database of its own.
 
 mod amounts;
+mod archive;
 mod audit;
 mod auth;
 mod cash;

@@ -1,7 +1,9 @@
 //! A rollback: give back exactly what a bet took, or leave a tombstone.
 
 use super::{Decision, Movement};
-use crate::domain::{Amount, Entry, ErrorCode, Player, Reason, Split, TransactionKind, WinKind};
+use crate::domain::{
+    Amount, Entry, ErrorCode, Player, PlayerId, Reason, Split, TransactionKind, WinKind,
+};
 use crate::ledger::command::RollbackCommand;
 use crate::ledger::policy::{Policy, SettledRollback, UnknownRollback};
 use crate::ledger::LedgerError;
@@ -14,6 +16,16 @@ pub struct RollbackContext<'a> {
     /// The player's entries the target's fate depends on: its round and every win or
     /// rollback that references it.
     pub bet_rows: &'a [Entry],
+    /// The call the rollback names, when it is the provider's but its month was
+    /// archived (`target` is then `None`).
+    pub archived: Option<ArchivedCall<'a>>,
+}
+
+/// What is kept of an applied call whose ledger row was archived.
+#[derive(Debug, Clone, Copy)]
+pub struct ArchivedCall<'a> {
+    pub player_id: &'a PlayerId,
+    pub kind: TransactionKind,
 }
 
 fn not_found() -> LedgerError {
@@ -32,6 +44,17 @@ pub fn decide(
     let mut movement = Movement::new(TransactionKind::Rollback, Amount::ZERO, Split::new());
     movement.round_id = cmd.round.clone();
     movement.reference_transaction_id = Some(cmd.target.clone());
+    if let (None, Some(call)) = (ctx.target, ctx.archived) {
+        // An archived month is final: its bets are settled for good, and what they took
+        // is no longer here to give back.
+        return if call.player_id != &cmd.player {
+            Decision::Fail(not_found())
+        } else if call.kind != TransactionKind::Bet {
+            Decision::Refuse(Reason::RollbackNotAllowed)
+        } else {
+            Decision::Refuse(Reason::BetAlreadySettled)
+        };
+    }
     let Some(target) = ctx.target else {
         // Never seen: a tombstone that refuses the bet if it still arrives.
         return match policy.unknown_rollback {
@@ -106,6 +129,7 @@ mod tests {
         let ctx = RollbackContext {
             target: Some(&bet),
             bet_rows: std::slice::from_ref(&bet),
+            archived: None,
         };
         assert_eq!(
             run(ctx, &Policy::V1, "b1"),
@@ -121,6 +145,7 @@ mod tests {
         let ctx = RollbackContext {
             target: Some(&bet),
             bet_rows: &rows,
+            archived: None,
         };
         assert_eq!(run(ctx, &Policy::V1, "b1"), Ok(Split::new()));
     }
@@ -143,6 +168,7 @@ mod tests {
         let none = RollbackContext {
             target: None,
             bet_rows: &[],
+            archived: None,
         };
         let table: Vec<(RollbackContext<'_>, &Policy, Result<Split, String>)> = vec![
             (none, &Policy::V1, Ok(Split::new())),
@@ -151,6 +177,7 @@ mod tests {
                 RollbackContext {
                     target: Some(&foreign),
                     bet_rows: &[],
+                    archived: None,
                 },
                 &Policy::V1,
                 Err("transaction_not_found".into()),
@@ -159,6 +186,7 @@ mod tests {
                 RollbackContext {
                     target: Some(&win),
                     bet_rows: &paid,
+                    archived: None,
                 },
                 &Policy::V1,
                 Err("rollback_not_allowed".into()),
@@ -167,6 +195,7 @@ mod tests {
                 RollbackContext {
                     target: Some(&bet),
                     bet_rows: &paid,
+                    archived: None,
                 },
                 &Policy::V1,
                 Err("bet_already_settled".into()),
@@ -175,6 +204,7 @@ mod tests {
                 RollbackContext {
                     target: Some(&bet),
                     bet_rows: &paid,
+                    archived: None,
                 },
                 &refund,
                 Ok(split(&[("cash", 10)])),
@@ -182,6 +212,46 @@ mod tests {
         ];
         for (i, (ctx, policy, expected)) in table.into_iter().enumerate() {
             assert_eq!(run(ctx, policy, "b1"), expected, "row {i}");
+        }
+    }
+
+    #[test]
+    fn a_call_of_an_archived_month_is_final() {
+        let me = PlayerId::parse("p1").unwrap();
+        let other = PlayerId::parse("p2").unwrap();
+        let refund = Policy {
+            settled_rollback: SettledRollback::Refund,
+            ..Policy::V1
+        };
+        let archived = |player_id, kind| RollbackContext {
+            target: None,
+            bet_rows: &[],
+            archived: Some(ArchivedCall { player_id, kind }),
+        };
+        let table = [
+            (
+                archived(&me, TransactionKind::Bet),
+                &Policy::V1,
+                "bet_already_settled",
+            ),
+            (
+                archived(&me, TransactionKind::Bet),
+                &refund,
+                "bet_already_settled",
+            ),
+            (
+                archived(&me, TransactionKind::Win),
+                &Policy::V1,
+                "rollback_not_allowed",
+            ),
+            (
+                archived(&other, TransactionKind::Bet),
+                &Policy::V1,
+                "transaction_not_found",
+            ),
+        ];
+        for (i, (ctx, policy, expected)) in table.into_iter().enumerate() {
+            assert_eq!(run(ctx, policy, "b1"), Err(expected.to_owned()), "row {i}");
         }
     }
 }

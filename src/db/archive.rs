@@ -1,0 +1,260 @@
+//! The statements of `wallet archive` (migration 20261203000002): what a month of the
+//! ledger leaves behind when its partition is dropped, and the checks made before.
+//!
+//! Every function here runs inside the archive's transaction, on the partition of one
+//! month, named as [`super::partitions::list`] lists it (`transactions_YYYY_MM`: checked
+//! by [`is_partition_name`] before it is put into a statement).
+
+use chrono::NaiveDate;
+use futures::Stream;
+use tokio_postgres::Transaction;
+
+use super::DbError;
+
+/// Whether `name` is a ledger partition's name (`transactions_` + `YYYY_MM`).
+pub fn is_partition_name(name: &str) -> bool {
+    let Some(month) = name.strip_prefix("transactions_") else {
+        return false;
+    };
+    let b = month.as_bytes();
+    b.len() == 7
+        && b[4] == b'_'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
+}
+
+fn statement(template: &str, partition: &str) -> Result<String, DbError> {
+    if !is_partition_name(partition) {
+        return Err(DbError::Data(format!(
+            "{partition:?} is not a ledger partition's name"
+        )));
+    }
+    Ok(template.replace("{p}", partition))
+}
+
+/// The ledger's partitions of months before `before`, oldest first, with their month.
+pub async fn months_before(
+    tx: &Transaction<'_>,
+    before: NaiveDate,
+) -> Result<Vec<(NaiveDate, String)>, DbError> {
+    let rows = tx
+        .query(
+            "SELECT to_date(substr(c.relname, 14), 'YYYY_MM'), c.relname::text \
+             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = 'transactions'::regclass \
+               AND c.relname ~ '^transactions_[0-9]{4}_[0-9]{2}$' \
+               AND to_date(substr(c.relname, 14), 'YYYY_MM') < $1 \
+             ORDER BY 1",
+            &[&before],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// The first day of the month before this UTC month, by the database's clock: the
+/// newest month `wallet archive` may leave out (`--before` at most this).
+pub async fn newest_allowed_before(tx: &Transaction<'_>) -> Result<NaiveDate, DbError> {
+    let row = tx
+        .query_one(
+            "SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') - interval '1 month')::date",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Takes the locks the archive of a month holds to its end: the partitions' advisory
+/// lock (no second archive, no partition created meanwhile) and a SHARE lock on the
+/// month's partition (no row can be added to it; money calls read it as before).
+pub async fn lock_month(tx: &Transaction<'_>, partition: &str) -> Result<(), DbError> {
+    tx.batch_execute(&statement(
+        "SET LOCAL lock_timeout = '10s'; \
+         SELECT pg_advisory_xact_lock(ledger_partitions_lock()); \
+         LOCK TABLE {p} IN SHARE MODE",
+        partition,
+    )?)
+    .await?;
+    Ok(())
+}
+
+/// Where a month's rows do not continue each player's carried ledger: per player, the
+/// month's first seq must follow the carried one (1 without), its seqs must have no
+/// gap, and the carried balance plus the month's movements must be the balance after
+/// its last row, category by category. One line per offending player and category.
+const BOUNDARY: &str = "\
+WITH m AS (
+    SELECT player_id, count(*) AS n, min(seq) AS lo, max(seq) AS hi,
+           (array_agg(balance_after ORDER BY seq DESC))[1] AS last_after
+    FROM {p} GROUP BY player_id
+), net AS (
+    SELECT t.player_id, s.key AS category,
+           sum(CASE WHEN t.kind IN ('bet', 'withdrawal') THEN -(s.value::numeric)
+                    ELSE s.value::numeric END) AS net
+    FROM {p} t CROSS JOIN LATERAL jsonb_each_text(t.split) s
+    GROUP BY 1, 2
+), categories AS (
+    SELECT m.player_id, k.category
+    FROM m LEFT JOIN ledger_carried c ON c.player_id = m.player_id
+    CROSS JOIN LATERAL (SELECT jsonb_object_keys(m.last_after)
+                        UNION SELECT jsonb_object_keys(coalesce(c.balance, '{}'))
+                        UNION SELECT n.category FROM net n WHERE n.player_id = m.player_id)
+        AS k (category)
+)
+SELECT m.player_id,
+       format('seqs %s to %s in %s rows, carried seq %s', m.lo, m.hi, m.n, coalesce(c.seq, 0))
+FROM m LEFT JOIN ledger_carried c ON c.player_id = m.player_id
+WHERE m.lo <> coalesce(c.seq, 0) + 1 OR m.hi - m.lo + 1 <> m.n
+UNION ALL
+SELECT x.player_id,
+       format('%s: carried %s + the month''s %s is not the balance after its last row, %s',
+              x.category, coalesce((c.balance ->> x.category)::numeric, 0),
+              coalesce(n.net, 0), coalesce((m.last_after ->> x.category)::numeric, 0))
+FROM categories x
+JOIN m ON m.player_id = x.player_id
+LEFT JOIN ledger_carried c ON c.player_id = x.player_id
+LEFT JOIN net n ON n.player_id = x.player_id AND n.category = x.category
+WHERE coalesce((c.balance ->> x.category)::numeric, 0) + coalesce(n.net, 0)
+      <> coalesce((m.last_after ->> x.category)::numeric, 0)
+ORDER BY 1, 2";
+
+/// `(player, what is wrong)` for every break of [`BOUNDARY`]; empty when the month
+/// continues every carried ledger.
+pub async fn boundary_breaks(
+    tx: &Transaction<'_>,
+    partition: &str,
+) -> Result<Vec<(String, String)>, DbError> {
+    let rows = tx.query(&statement(BOUNDARY, partition)?, &[]).await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// The number of rows of the month.
+pub async fn row_count(tx: &Transaction<'_>, partition: &str) -> Result<i64, DbError> {
+    let row = tx
+        .query_one(&statement("SELECT count(*) FROM {p}", partition)?, &[])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The month's rows as CSV with a header, in id order: the archive file's bytes.
+pub async fn copy_out(
+    tx: &Transaction<'_>,
+    partition: &str,
+) -> Result<impl Stream<Item = Result<bytes::Bytes, tokio_postgres::Error>>, DbError> {
+    let sql = statement(
+        "COPY (SELECT * FROM {p} ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER true)",
+        partition,
+    )?;
+    Ok(tx.copy_out(sql.as_str()).await?)
+}
+
+/// Writes what stays of the month: a receipt per row whose call's idempotency record
+/// names it (returns how many), each player's carried seq and balance, the month's
+/// tombstones, and the archive's own record.
+pub async fn keep_what_stays(
+    tx: &Transaction<'_>,
+    month: NaiveDate,
+    partition: &str,
+    archive: &ArchiveFile,
+) -> Result<u64, DbError> {
+    let receipts = tx
+        .execute(
+            &statement(
+                "INSERT INTO ledger_receipts (ledger_id, provider_id, transaction_id, player_id, \
+                     kind, currency, balance_after, linked_bet) \
+                 SELECT t.id, t.provider_id, t.transaction_id, t.player_id, t.kind, t.currency, \
+                        t.balance_after, \
+                        CASE WHEN t.reference_id IS NOT NULL THEN t.reference_transaction_id END \
+                 FROM {p} t JOIN idempotency_keys k \
+                   ON k.key = call_key(t.provider_id, t.transaction_id) AND k.ledger_id = t.id",
+                partition,
+            )?,
+            &[],
+        )
+        .await?;
+    tx.execute(
+        &statement(
+            "INSERT INTO ledger_carried (player_id, seq, balance, through) \
+             SELECT player_id, max(seq), (array_agg(balance_after ORDER BY seq DESC))[1], $1 \
+             FROM {p} GROUP BY player_id \
+             ON CONFLICT (player_id) DO UPDATE \
+             SET seq = excluded.seq, balance = excluded.balance, through = excluded.through",
+            partition,
+        )?,
+        &[&month],
+    )
+    .await?;
+    tx.execute(
+        &statement(
+            "INSERT INTO ledger_tombstones \
+                 (key, provider_id, reference_transaction_id, player_id, ledger_id) \
+             SELECT DISTINCT ON (1) \
+                    ledger_key(provider_id, reference_transaction_id, player_id), \
+                    provider_id, reference_transaction_id, player_id, id \
+             FROM {p} \
+             WHERE kind = 'rollback' AND reference_id IS NULL \
+               AND reference_transaction_id IS NOT NULL \
+             ORDER BY 1, id \
+             ON CONFLICT (key) DO NOTHING",
+            partition,
+        )?,
+        &[],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO ledger_archives (month, partition, row_count, file, bytes, sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &month,
+            &partition,
+            &archive.rows,
+            &archive.file,
+            &archive.bytes,
+            &archive.sha256,
+        ],
+    )
+    .await?;
+    Ok(receipts)
+}
+
+/// What the archive file of a month holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveFile {
+    pub file: String,
+    pub rows: i64,
+    pub bytes: i64,
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+/// Detaches the month's partition from the ledger and drops it. DETACH takes an ACCESS
+/// EXCLUSIVE lock on the ledger, which every money call's statements wait behind: it is
+/// tried with a short `lock_timeout` (inside a savepoint, so the transaction survives a
+/// timeout) up to `attempts` times, so that money calls wait a fraction of a second at
+/// most. False when every attempt timed out (nothing was detached).
+pub async fn detach_and_drop(
+    tx: &mut Transaction<'_>,
+    partition: &str,
+    attempts: u32,
+) -> Result<bool, DbError> {
+    let detach = statement("ALTER TABLE transactions DETACH PARTITION {p}", partition)?;
+    tx.batch_execute("SET LOCAL lock_timeout = '200ms'").await?;
+    for attempt in 1..=attempts {
+        let savepoint = tx.savepoint("detach").await?;
+        match savepoint.batch_execute(&detach).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                tx.batch_execute(&statement("DROP TABLE {p}", partition)?)
+                    .await?;
+                return Ok(true);
+            }
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+                savepoint.rollback().await?;
+                tracing::info!(partition, attempt, "the ledger is busy; detaching again");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,324 @@
+//! `wallet archive`: a month of the ledger goes to a checksummed file and its partition is
+//! dropped, while every call of it still replays, every rule that named one of its rows
+//! still holds, and `wallet check-ledger` stays exact from the carried balances.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::TestApp;
+use crate::provider::{
+    assert_ok, assert_refused, bet_body, id, rollback_body, seat, win_body, with,
+};
+
+/// The first day of the database's current UTC month, plus `months`.
+async fn month(db: &tokio_postgres::Client, months: i32) -> NaiveDate {
+    db.query_one(
+        "SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + $1::int * interval '1 month')::date",
+        &[&months],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+/// Moves every ledger row of `player` into the month `to` (creating its partition), as
+/// if the calls had been made in its first milliseconds, in their order: new ids of that
+/// month for the rows, their references and their idempotency records together.
+async fn move_player_to(db: &mut tokio_postgres::Client, player: &str, to: NaiveDate) {
+    db.query_one("SELECT create_ledger_partition($1)", &[&to])
+        .await
+        .unwrap();
+    let tx = db.transaction().await.unwrap();
+    tx.batch_execute(
+        "CREATE TEMP TABLE moved (old UUID PRIMARY KEY, new UUID NOT NULL) ON COMMIT DROP",
+    )
+    .await
+    .unwrap();
+    tx.execute(
+        "INSERT INTO moved SELECT id, ledger_id_floor(($2::date)::timestamp AT TIME ZONE 'UTC' \
+             + row_number() OVER (ORDER BY seq) * interval '1 millisecond') \
+         FROM transactions WHERE player_id = $1",
+        &[&player, &to],
+    )
+    .await
+    .unwrap();
+    for sql in [
+        "UPDATE transactions t SET id = m.new FROM moved m WHERE t.id = m.old",
+        "UPDATE transactions t SET reference_id = m.new FROM moved m WHERE t.reference_id = m.old",
+        "UPDATE idempotency_keys k SET ledger_id = m.new FROM moved m WHERE k.ledger_id = m.old",
+    ] {
+        tx.execute(sql, &[]).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+fn archive_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("wallet-archive-test-{}", Uuid::new_v4()))
+}
+
+async fn archive(
+    app: &TestApp,
+    before: NaiveDate,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<wallet::commands::archive::ArchivedMonth>> {
+    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let mut client = wallet::db::acquire(&pool).await.unwrap();
+    wallet::commands::archive::archive_before(&mut client, before, dir).await
+}
+
+/// Reconciliation and every money rule, as `wallet check-ledger` runs them.
+async fn assert_ledger_clean(app: &TestApp) {
+    assert_eq!(app.discrepancies().await, vec![]);
+    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let client = wallet::db::acquire(&pool).await.unwrap();
+    let violations = wallet::db::health::rule_violations(&client).await.unwrap();
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[tokio::test]
+async fn a_month_is_archived_verified_and_dropped_and_its_calls_still_replay() {
+    let app = TestApp::spawn().await;
+    let a = seat(&app, "100", "0").await;
+    let b = seat(&app, "100", "0").await;
+    let (r1, r2) = (id("r"), id("r"));
+    let (b1, w1, b2, ghost, broke) = (id("b"), id("w"), id("b"), id("g"), id("b"));
+    let bet1 = bet_body(&a.player, &a.session, &r1, &b1, "10.00");
+    let win1 = with(
+        win_body(&a.player, &r1, &w1, "25.00"),
+        json!({"round_closed": true}),
+    );
+    let bet2 = bet_body(&a.player, &a.session, &r2, &b2, "5.00");
+    let tombstone = rollback_body(&a.player, &id("rb"), &ghost);
+    let too_much = bet_body(&a.player, &a.session, &id("r"), &broke, "1000.00");
+    let calls = [
+        ("bet", &bet1),
+        ("win", &win1),
+        ("bet", &bet2),
+        ("rollback", &tombstone),
+        ("bet", &too_much),
+    ];
+    for (path, body) in &calls[..4] {
+        assert_ok(&app.provider(path, (*body).clone()).await);
+    }
+    assert_refused(
+        &app.provider("bet", too_much.clone()).await,
+        422,
+        "insufficient_funds",
+    );
+    // Player b stays in this month.
+    let b_bet = bet_body(&b.player, &b.session, &id("r"), &id("b"), "1.00");
+    assert_ok(&app.provider("bet", b_bet).await);
+
+    let mut db = app.db().await;
+    let two_ago = month(&db, -2).await;
+    move_player_to(&mut db, &a.player, two_ago).await;
+    assert_ledger_clean(&app).await;
+    // What each call answers before its month is archived.
+    let mut answers = Vec::new();
+    for (path, body) in &calls {
+        let reply = app.provider(path, (*body).clone()).await;
+        assert!(reply.replayed());
+        answers.push((reply.status, reply.body));
+    }
+
+    // This month and the one before may still get calls.
+    let dir = archive_dir();
+    let err = archive(&app, month(&db, 0).await, &dir).await.unwrap_err();
+    assert!(err.to_string().contains("at most"), "{err:#}");
+
+    let archived = archive(&app, month(&db, -1).await, &dir).await.unwrap();
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    let got = &archived[0];
+    let partition = format!("transactions_{}", two_ago.format("%Y_%m"));
+    assert_eq!(
+        (got.month, got.partition.as_str()),
+        (two_ago, partition.as_str())
+    );
+    // The seat's deposit and the four calls.
+    assert_eq!(got.archive.rows, 5);
+
+    // The file is the month: its checksum, its size, and its rows loaded back.
+    let path = PathBuf::from(&got.archive.file);
+    let on_disk = wallet::commands::archive::hash_file(&path).await.unwrap();
+    assert_eq!(on_disk, got.archive.sha256);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(i64::try_from(bytes.len()).unwrap(), got.archive.bytes);
+    db.batch_execute("CREATE TEMP TABLE restored (LIKE transactions)")
+        .await
+        .unwrap();
+    let sink = db
+        .copy_in("COPY restored FROM STDIN WITH (FORMAT csv, HEADER true)")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    use futures::SinkExt;
+    sink.send(bytes::Bytes::from(bytes)).await.unwrap();
+    assert_eq!(sink.finish().await.unwrap(), 5);
+    let restored = db
+        .query_one(
+            "SELECT count(*), array_agg(transaction_id ORDER BY seq), \
+                    (array_agg(balance_after ORDER BY seq DESC))[1] \
+             FROM restored WHERE player_id = $1",
+            &[&a.player],
+        )
+        .await
+        .unwrap();
+    let ids: Vec<String> = restored.get(1);
+    assert_eq!(
+        ids[1..],
+        [b1.clone(), w1.clone(), b2.clone(), id_of(&tombstone)]
+    );
+
+    // The partition is gone; what stays is recorded.
+    let gone: Option<String> = db
+        .query_one("SELECT to_regclass($1)::text", &[&partition])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(gone, None);
+    let kept = db
+        .query_one(
+            "SELECT (SELECT row_count FROM ledger_archives WHERE month = $1), \
+                    (SELECT sha256 FROM ledger_archives WHERE month = $1), \
+                    (SELECT count(*) FROM ledger_receipts), \
+                    (SELECT count(*) FROM ledger_tombstones), \
+                    (SELECT seq FROM ledger_carried WHERE player_id = $2), \
+                    (SELECT balance FROM ledger_carried WHERE player_id = $2), \
+                    (SELECT count(*) FROM transactions WHERE player_id = $2)",
+            &[&two_ago, &a.player],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.get::<_, Option<i64>>(0), Some(5));
+    assert_eq!(
+        kept.get::<_, Option<String>>(1).as_ref(),
+        Some(&got.archive.sha256)
+    );
+    assert_eq!((kept.get::<_, i64>(2), kept.get::<_, i64>(3)), (5, 1));
+    assert_eq!(kept.get::<_, Option<i64>>(4), Some(5));
+    let carried: serde_json::Value = kept.get(5);
+    assert_eq!(carried, restored.get::<_, serde_json::Value>(2));
+    assert_eq!(
+        kept.get::<_, i64>(6),
+        0,
+        "no live row of the player is left"
+    );
+    assert_ledger_clean(&app).await;
+    assert_eq!(app.balance(&a.player).await["cash"], "110.00");
+
+    // Every call of the archived month answers as it did.
+    for ((path, body), (status, answer)) in calls.iter().zip(&answers) {
+        let reply = app.provider(path, (*body).clone()).await;
+        assert!(reply.replayed(), "{body}");
+        assert_eq!((&reply.status, &reply.body), (status, answer), "{body}");
+    }
+    // Another payload under an archived call's id is still a conflict.
+    let changed = bet_body(&a.player, &a.session, &r1, &b1, "11.00");
+    assert_refused(
+        &app.provider("bet", changed).await,
+        409,
+        "idempotency_conflict",
+    );
+    // An archived month is final: its open bet is not rolled back, a win is not
+    // rollable, and the tombstone still refuses its bet.
+    let rb2 = rollback_body(&a.player, &id("rb"), &b2);
+    assert_refused(
+        &app.provider("rollback", rb2).await,
+        422,
+        "bet_already_settled",
+    );
+    let rbw = rollback_body(&a.player, &id("rb"), &w1);
+    assert_refused(
+        &app.provider("rollback", rbw).await,
+        422,
+        "rollback_not_allowed",
+    );
+    let late = bet_body(&a.player, &a.session, &id("r"), &ghost, "1.00");
+    assert_refused(
+        &app.provider("bet", late).await,
+        422,
+        "transaction_rolled_back",
+    );
+    assert_eq!(app.balance(&a.player).await["cash"], "110.00");
+
+    // The player's ledger goes on from the carried seq and balance.
+    let r3 = id("r");
+    let bet3 = bet_body(&a.player, &a.session, &r3, &id("b"), "20.00");
+    assert_ok(&app.provider("bet", bet3).await);
+    let win3 = win_body(&a.player, &r3, &id("w"), "2.00");
+    assert_ok(&app.provider("win", win3).await);
+    let seqs: Vec<i64> = db
+        .query(
+            "SELECT seq FROM transactions WHERE player_id = $1 ORDER BY seq",
+            &[&a.player],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(seqs, vec![6, 7]);
+    assert_eq!(app.balance(&a.player).await["cash"], "92.00");
+    assert_ledger_clean(&app).await;
+
+    // Nothing is left to archive before last month.
+    assert!(archive(&app, month(&db, -1).await, &dir)
+        .await
+        .unwrap()
+        .is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_month_that_does_not_continue_the_carried_ledger_stays() {
+    let app = TestApp::spawn().await;
+    let a = seat(&app, "100", "0").await;
+    let (r, b1) = (id("r"), id("b"));
+    assert_ok(
+        &app.provider("bet", bet_body(&a.player, &a.session, &r, &b1, "10.00"))
+            .await,
+    );
+    let mut db = app.db().await;
+    let two_ago = month(&db, -2).await;
+    move_player_to(&mut db, &a.player, two_ago).await;
+    // A last balance_after that no longer follows from the carried (empty) ledger.
+    db.execute(
+        "UPDATE transactions SET balance_after = '{\"cash\": 9100, \"bonus\": 0}' \
+         WHERE transaction_id = $1",
+        &[&b1],
+    )
+    .await
+    .unwrap();
+
+    let dir = archive_dir();
+    let err = archive(&app, month(&db, -1).await, &dir).await.unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("does not continue"), "{message}");
+    assert!(message.contains(&a.player), "{message}");
+    let left = db
+        .query_one(
+            "SELECT to_regclass($1)::text, (SELECT count(*) FROM ledger_receipts), \
+                    (SELECT count(*) FROM ledger_archives), \
+                    (SELECT count(*) FROM transactions WHERE player_id = $2)",
+            &[
+                &format!("transactions_{}", two_ago.format("%Y_%m")),
+                &a.player,
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(
+        left.get::<_, Option<String>>(0).is_some(),
+        "the partition stays"
+    );
+    assert_eq!((left.get::<_, i64>(1), left.get::<_, i64>(2)), (0, 0));
+    assert_eq!(left.get::<_, i64>(3), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn id_of(body: &serde_json::Value) -> String {
+    body["transaction_id"].as_str().unwrap().to_owned()
+}
