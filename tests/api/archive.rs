@@ -264,6 +264,48 @@ async fn a_month_is_archived_verified_and_dropped_and_its_calls_still_replay() {
     assert_eq!(app.balance(&a.player).await["cash"], "92.00");
     assert_ledger_clean(&app).await;
 
+    // check-ledger reads what was carried and kept: a carried cent too many, a carried
+    // seq one short and a lost receipt each show, and go with their repair.
+    let rules_broken = || async {
+        let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+        let client = wallet::db::acquire(&pool).await.unwrap();
+        let mut rules: Vec<&str> = wallet::db::health::rule_violations(&client)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.rule)
+            .collect();
+        rules.dedup();
+        rules
+    };
+    let cent = "UPDATE ledger_carried \
+                SET balance = jsonb_set(balance, '{cash}', to_jsonb((balance ->> 'cash')::bigint + $2)) \
+                WHERE player_id = $1";
+    db.execute(cent, &[&a.player, &1i64]).await.unwrap();
+    let off = app.discrepancies().await;
+    assert_eq!(off.len(), 1, "{off:?}");
+    assert_eq!(
+        (off[0].player_id.as_str(), off[0].category.as_str()),
+        (a.player.as_str(), "cash")
+    );
+    assert_eq!(rules_broken().await, vec!["balance-chain"]);
+    db.execute(cent, &[&a.player, &-1i64]).await.unwrap();
+    let seq = "UPDATE ledger_carried SET seq = seq + $2 WHERE player_id = $1";
+    db.execute(seq, &[&a.player, &-1i64]).await.unwrap();
+    assert_eq!(rules_broken().await, vec!["balance-chain"]);
+    db.execute(seq, &[&a.player, &1i64]).await.unwrap();
+    db.batch_execute(
+        "CREATE TEMP TABLE lost AS SELECT * FROM ledger_receipts LIMIT 1; \
+                      DELETE FROM ledger_receipts WHERE ledger_id IN (SELECT ledger_id FROM lost)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(rules_broken().await, vec!["recorded-once"]);
+    db.batch_execute("INSERT INTO ledger_receipts SELECT * FROM lost")
+        .await
+        .unwrap();
+    assert_ledger_clean(&app).await;
+
     // Nothing is left to archive before last month.
     assert!(archive(&app, month(&db, -1).await, &dir)
         .await
