@@ -29,11 +29,10 @@ CREATE TABLE ledger_carried (
 
 -- The receipt of every applied call whose ledger row was archived: what a resend of the
 -- call answers (its idempotency record, which stays, names `ledger_id`), and what a
--- rollback naming it needs to know (whose call it was and of which kind).
+-- rollback naming it needs to know (whose call it was and of which kind). The call's
+-- provider and transaction id are not repeated: the record's key is theirs.
 CREATE TABLE ledger_receipts (
     ledger_id      UUID PRIMARY KEY,
-    provider_id    TEXT NOT NULL,
-    transaction_id TEXT NOT NULL,
     player_id      TEXT NOT NULL,
     kind           TEXT NOT NULL,
     currency       TEXT NOT NULL,

@@ -160,10 +160,9 @@ pub async fn keep_what_stays(
     let receipts = tx
         .execute(
             &statement(
-                "INSERT INTO ledger_receipts (ledger_id, provider_id, transaction_id, player_id, \
-                     kind, currency, balance_after, linked_bet) \
-                 SELECT t.id, t.provider_id, t.transaction_id, t.player_id, t.kind, t.currency, \
-                        t.balance_after, \
+                "INSERT INTO ledger_receipts (ledger_id, player_id, kind, currency, \
+                     balance_after, linked_bet) \
+                 SELECT t.id, t.player_id, t.kind, t.currency, t.balance_after, \
                         CASE WHEN t.reference_id IS NOT NULL THEN t.reference_transaction_id END \
                  FROM {p} t JOIN idempotency_keys k \
                    ON k.key = call_key(t.provider_id, t.transaction_id) AND k.ledger_id = t.id",

@@ -76,8 +76,7 @@ pub const FIND: &str = concat!(
      FROM ledger_receipts r \
      WHERE r.ledger_id = ",
     applied_row_id!(),
-    " AND r.provider_id = $1 AND r.transaction_id = $2 \
-       AND NOT EXISTS (SELECT 1 FROM live)"
+    " AND NOT EXISTS (SELECT 1 FROM live)"
 );
 
 /// [`round_rows`]'s statement.
