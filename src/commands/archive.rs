@@ -1,22 +1,22 @@
 //! `wallet archive --before YYYY-MM`: moves whole months of the ledger out of the
 //! database into checksummed CSV files, oldest month first, each in one transaction.
 //!
-//! For one month, in one REPEATABLE READ transaction that holds the partition lock of
+//! For one month, in one READ COMMITTED transaction that holds the partition lock of
 //! `db::partitions` (no two archives, no partition created meanwhile) and a SHARE lock
 //! on the month's partition (no row can be added to it):
 //!
 //! 1. the month must continue every player's carried ledger (`db::archive::BOUNDARY`),
 //!    so that what is carried stays the sum of everything archived;
 //! 2. the rows are copied to `<dir>/<partition>.csv.partial` while their SHA-256 is
-//!    taken, the file is synced, read back and hashed again, and the rows are copied a
-//!    second time from the same snapshot and hashed: the three digests must agree;
-//! 3. the file is renamed to `<partition>.csv`;
-//! 4. what stays is written: a receipt per row (exactly one per row, or nothing goes),
+//!    taken, the file is synced, read again through the file system and hashed, and
+//!    the rows are copied a second time and hashed: the three digests must agree;
+//! 3. what stays is written: a receipt per row (exactly one per row, or nothing goes),
 //!    each player's carried seq and balance, the tombstones, the archive's record;
-//! 5. the partition is detached and dropped, and the transaction commits.
+//! 4. the partition is detached and dropped;
+//! 5. the file is renamed to `<partition>.csv`, and the transaction commits.
 //!
-//! A failure anywhere before the commit leaves the database as it was (a file may be
-//! left behind; the next run writes it again).
+//! A failure anywhere before the commit leaves the database as it was (a `.partial`
+//! file may be left behind; the next run writes it again).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -99,7 +99,9 @@ pub async fn archive_before(
                 newest.format("%Y-%m")
             );
         }
-        db::archive::months_before(&tx, before).await?
+        let mut months = db::partitions::list(&tx).await?;
+        months.retain(|(month, _)| *month < before);
+        months
     };
     if months.is_empty() {
         return Ok(Vec::new());
@@ -132,9 +134,12 @@ async fn archive_month(
     partition: &str,
     dir: &Path,
 ) -> anyhow::Result<ArchiveFile> {
+    // READ COMMITTED: the SHARE lock freezes the month's rows, so every statement sees
+    // the same rows without holding one snapshot (and the vacuum horizon) for the
+    // whole archive.
     let mut tx = pg
         .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
+        .isolation_level(IsolationLevel::ReadCommitted)
         .start()
         .await?;
     db::archive::lock_month(&tx, partition).await?;
@@ -166,9 +171,6 @@ async fn archive_month(
              {read_back}, copied again {again}. Nothing was archived."
         );
     }
-    tokio::fs::rename(&partial, &file).await?;
-    tokio::fs::File::open(dir).await?.sync_all().await?;
-
     let archive = ArchiveFile {
         file: file.display().to_string(),
         rows,
@@ -188,6 +190,10 @@ async fn archive_month(
              attempts. Nothing was archived; run it again."
         );
     }
+    // The file takes its name only now: a run that stopped anywhere before left no
+    // `.csv` that the database does not account for.
+    tokio::fs::rename(&partial, &file).await?;
+    tokio::fs::File::open(dir).await?.sync_all().await?;
     tx.commit().await?;
     Ok(archive)
 }

@@ -110,8 +110,14 @@ pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
 pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
     let pool = db::single_connection_pool(&settings.database.url)?;
     let client = db::acquire(&pool).await?;
+    // The lock comes before the snapshot: an archive committing meanwhile (its detach
+    // waits for this lock) cannot leave the snapshot with its month's rows gone and
+    // the receipts and carried balances that replace them not yet there.
     client
-        .batch_execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .batch_execute(
+            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+             LOCK TABLE transactions IN ACCESS SHARE MODE",
+        )
         .await?;
     // The rules first: their queries read malformed JSON without failing, the
     // reconciliation's casts do not, and a failed statement ends the snapshot.

@@ -1,9 +1,10 @@
 //! The statements of `wallet archive` (migration 20261203000002): what a month of the
 //! ledger leaves behind when its partition is dropped, and the checks made before.
 //!
-//! Every function here runs inside the archive's transaction, on the partition of one
-//! month, named as [`super::partitions::list`] lists it (`transactions_YYYY_MM`: checked
-//! by [`is_partition_name`] before it is put into a statement).
+//! Every function here runs inside the archive's transaction of one month, on that
+//! month's partition, named as [`super::partitions::list`] lists it
+//! (`transactions_YYYY_MM`, checked by [`is_partition_name`] before it is put into a
+//! statement).
 
 use chrono::NaiveDate;
 use futures::Stream;
@@ -33,25 +34,6 @@ fn statement(template: &str, partition: &str) -> Result<String, DbError> {
     Ok(template.replace("{p}", partition))
 }
 
-/// The ledger's partitions of months before `before`, oldest first, with their month.
-pub async fn months_before(
-    tx: &Transaction<'_>,
-    before: NaiveDate,
-) -> Result<Vec<(NaiveDate, String)>, DbError> {
-    let rows = tx
-        .query(
-            "SELECT to_date(substr(c.relname, 14), 'YYYY_MM'), c.relname::text \
-             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
-             WHERE i.inhparent = 'transactions'::regclass \
-               AND c.relname ~ '^transactions_[0-9]{4}_[0-9]{2}$' \
-               AND to_date(substr(c.relname, 14), 'YYYY_MM') < $1 \
-             ORDER BY 1",
-            &[&before],
-        )
-        .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}
-
 /// The first day of the month before this UTC month, by the database's clock: the
 /// newest month `wallet archive` may leave out (`--before` at most this).
 pub async fn newest_allowed_before(tx: &Transaction<'_>) -> Result<NaiveDate, DbError> {
@@ -66,10 +48,17 @@ pub async fn newest_allowed_before(tx: &Transaction<'_>) -> Result<NaiveDate, Db
 
 /// Takes the locks the archive of a month holds to its end: the partitions' advisory
 /// lock (no second archive, no partition created meanwhile) and a SHARE lock on the
-/// month's partition (no row can be added to it; money calls read it as before).
+/// month's partition (no row can be added to it; money calls read it as before). The
+/// archive of a month may take longer than the profile's statement and idle timeouts
+/// allow a money call, so it lifts them for its own transaction, and it pins the date
+/// style and time zone the file's timestamps are written in.
 pub async fn lock_month(tx: &Transaction<'_>, partition: &str) -> Result<(), DbError> {
     tx.batch_execute(&statement(
         "SET LOCAL lock_timeout = '10s'; \
+         SET LOCAL statement_timeout = 0; \
+         SET LOCAL idle_in_transaction_session_timeout = 0; \
+         SET LOCAL DateStyle = 'ISO, MDY'; \
+         SET LOCAL TimeZone = 'UTC'; \
          SELECT pg_advisory_xact_lock(ledger_partitions_lock()); \
          LOCK TABLE {p} IN SHARE MODE",
         partition,
@@ -80,13 +69,16 @@ pub async fn lock_month(tx: &Transaction<'_>, partition: &str) -> Result<(), DbE
 
 /// Where a month's rows do not continue each player's carried ledger: per player, the
 /// month's first seq must follow the carried one (1 without), its seqs must have no
-/// gap, and the carried balance plus the month's movements must be the balance after
+/// gap and no repeat, and the carried balance plus the month's movements must be the balance after
 /// its last row, category by category. One line per offending player and category.
 const BOUNDARY: &str = "\
 WITH m AS (
-    SELECT player_id, count(*) AS n, min(seq) AS lo, max(seq) AS hi,
-           (array_agg(balance_after ORDER BY seq DESC))[1] AS last_after
-    FROM {p} GROUP BY player_id
+    SELECT g.*, l.last_after
+    FROM (SELECT player_id, count(*) AS n, count(DISTINCT seq) AS seqs,
+                 min(seq) AS lo, max(seq) AS hi
+          FROM {p} GROUP BY player_id) g
+    JOIN (SELECT DISTINCT ON (player_id) player_id, balance_after AS last_after
+          FROM {p} ORDER BY player_id, seq DESC) l USING (player_id)
 ), net AS (
     SELECT t.player_id, s.key AS category,
            sum(CASE WHEN t.kind IN ('bet', 'withdrawal') THEN -(s.value::numeric)
@@ -102,9 +94,10 @@ WITH m AS (
         AS k (category)
 )
 SELECT m.player_id,
-       format('seqs %s to %s in %s rows, carried seq %s', m.lo, m.hi, m.n, coalesce(c.seq, 0))
+       format('seqs %s to %s in %s rows (%s distinct), carried seq %s',
+              m.lo, m.hi, m.n, m.seqs, coalesce(c.seq, 0))
 FROM m LEFT JOIN ledger_carried c ON c.player_id = m.player_id
-WHERE m.lo <> coalesce(c.seq, 0) + 1 OR m.hi - m.lo + 1 <> m.n
+WHERE m.lo <> coalesce(c.seq, 0) + 1 OR m.hi - m.lo + 1 <> m.n OR m.seqs <> m.n
 UNION ALL
 SELECT x.player_id,
        format('%s: carried %s + the month''s %s is not the balance after its last row, %s',
@@ -161,9 +154,13 @@ pub async fn keep_what_stays(
         .execute(
             &statement(
                 "INSERT INTO ledger_receipts (ledger_id, player_id, kind, currency, \
-                     balance_after, linked_bet) \
+                     balance_after, linked_bet, reversed) \
                  SELECT t.id, t.player_id, t.kind, t.currency, t.balance_after, \
-                        CASE WHEN t.reference_id IS NOT NULL THEN t.reference_transaction_id END \
+                        CASE WHEN t.reference_id IS NOT NULL THEN t.reference_transaction_id END, \
+                        t.kind = 'bet' AND EXISTS (SELECT 1 FROM transactions r \
+                            WHERE ledger_key(r.provider_id, r.reference_transaction_id, r.player_id) \
+                                  = ledger_key(t.provider_id, t.transaction_id, t.player_id) \
+                              AND r.kind = 'rollback' AND r.reference_id = t.id) \
                  FROM {p} t JOIN idempotency_keys k \
                    ON k.key = call_key(t.provider_id, t.transaction_id) AND k.ledger_id = t.id",
                 partition,
@@ -174,8 +171,8 @@ pub async fn keep_what_stays(
     tx.execute(
         &statement(
             "INSERT INTO ledger_carried (player_id, seq, balance, through) \
-             SELECT player_id, max(seq), (array_agg(balance_after ORDER BY seq DESC))[1], $1 \
-             FROM {p} GROUP BY player_id \
+             SELECT DISTINCT ON (player_id) player_id, seq, balance_after, $1 \
+             FROM {p} ORDER BY player_id, seq DESC \
              ON CONFLICT (player_id) DO UPDATE \
              SET seq = excluded.seq, balance = excluded.balance, through = excluded.through",
             partition,
@@ -186,15 +183,14 @@ pub async fn keep_what_stays(
     tx.execute(
         &statement(
             "INSERT INTO ledger_tombstones \
-                 (key, provider_id, reference_transaction_id, player_id, ledger_id) \
-             SELECT DISTINCT ON (1) \
-                    ledger_key(provider_id, reference_transaction_id, player_id), \
+                 (provider_id, reference_transaction_id, player_id, ledger_id) \
+             SELECT DISTINCT ON (provider_id, reference_transaction_id, player_id) \
                     provider_id, reference_transaction_id, player_id, id \
              FROM {p} \
              WHERE kind = 'rollback' AND reference_id IS NULL \
                AND reference_transaction_id IS NOT NULL \
-             ORDER BY 1, id \
-             ON CONFLICT (key) DO NOTHING",
+             ORDER BY provider_id, reference_transaction_id, player_id, id \
+             ON CONFLICT DO NOTHING",
             partition,
         )?,
         &[],

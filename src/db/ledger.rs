@@ -59,24 +59,24 @@ macro_rules! applied_row_id {
 }
 
 /// [`find`]'s statement: the applied call's ledger row or, when its month was archived,
-/// who made the call and its kind, from the receipt the archive kept. The receipt is
-/// looked up only when there is no live row (an uncorrelated NOT EXISTS: a one-time
-/// filter), and the live row by its id alone, as a scalar: the planner has no join to
-/// choose on a young table.
+/// its receipt. The idempotency record is read once; the receipt is looked up only when
+/// there is no live row (an uncorrelated NOT EXISTS: a one-time filter), and the live
+/// row by its id alone, as a scalar: the planner has no join to choose on a young table
+/// and prunes the partitions to one.
 pub const FIND: &str = concat!(
-    "WITH live AS MATERIALIZED (SELECT ",
-    columns!(),
-    " FROM transactions WHERE id = ",
+    "WITH applied AS MATERIALIZED ",
     applied_row_id!(),
-    " AND provider_id = $1 AND transaction_id = $2) \
-     SELECT *, NULL::text AS archived_player, NULL::text AS archived_kind FROM live \
+    ", live AS MATERIALIZED (SELECT ",
+    columns!(),
+    " FROM transactions WHERE id = (SELECT ledger_id FROM applied) \
+       AND provider_id = $1 AND transaction_id = $2) \
+     SELECT *, NULL::uuid AS archived_id, NULL::text AS archived_player, \
+            NULL::text AS archived_kind, NULL::boolean AS archived_reversed FROM live \
      UNION ALL \
      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-            NULL, NULL, NULL, NULL, r.player_id, r.kind \
+            NULL, NULL, NULL, NULL, r.ledger_id, r.player_id, r.kind, r.reversed \
      FROM ledger_receipts r \
-     WHERE r.ledger_id = ",
-    applied_row_id!(),
-    " AND NOT EXISTS (SELECT 1 FROM live)"
+     WHERE r.ledger_id = (SELECT ledger_id FROM applied) AND NOT EXISTS (SELECT 1 FROM live)"
 );
 
 /// [`round_rows`]'s statement.
@@ -206,10 +206,13 @@ fn from_rows(rows: &[Row]) -> Result<Vec<Entry>, DbError> {
 pub enum Found {
     /// Its ledger row.
     Live(Box<Entry>),
-    /// Its month was archived: only whose call it was and its kind are still here.
+    /// Its month was archived: only its receipt is still here.
     Archived {
+        ledger_id: Uuid,
         player_id: PlayerId,
         kind: TransactionKind,
+        /// A bet that a rollback reversed.
+        reversed: bool,
     },
 }
 
@@ -229,10 +232,12 @@ pub async fn find(
     if row.get::<_, Option<Uuid>>(0).is_some() {
         return Ok(Some(Found::Live(Box::new(from_row(&row)?))));
     }
-    let kind: String = row.get(18);
+    let kind: String = row.get(19);
     Ok(Some(Found::Archived {
-        player_id: stored("player id", PlayerId::parse(row.get::<_, String>(17)))?,
+        ledger_id: row.get(17),
+        player_id: stored("player id", PlayerId::parse(row.get::<_, String>(18)))?,
         kind: stored("kind", TransactionKind::parse(&kind).ok_or(()))?,
+        reversed: row.get(20),
     }))
 }
 

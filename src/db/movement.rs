@@ -69,8 +69,7 @@ SELECT k.fingerprint, k.refusal,
                  IS NOT DISTINCT FROM ($1, $5, $6)
              AND x.kind = 'rollback'
            UNION ALL SELECT 1 FROM ledger_tombstones z
-           WHERE z.key = ledger_key($1, $5, $6)
-             AND (z.provider_id, z.reference_transaction_id, z.player_id) = ($1, $5, $6)),
+           WHERE (z.provider_id, z.reference_transaction_id, z.player_id) = ($1, $5, $6)),
        r.ctid::text, p.ledger_seq, p.ctid, bal.categories, bal.tids
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN players p ON p.player_id = $6
@@ -78,8 +77,8 @@ LEFT JOIN LATERAL (SELECT array_agg(b.category) AS categories, array_agg(b.ctid)
                    FROM balances b WHERE b.player_id = p.player_id) bal ON true
 LEFT JOIN idempotency_keys k ON k.key = call_key($1, $2)
 LEFT JOIN transactions t ON t.id = k.ledger_id
-LEFT JOIN LATERAL (SELECT r.* FROM ledger_receipts r
-                   WHERE r.ledger_id = k.ledger_id AND t.id IS NULL OFFSET 0) a ON true
+LEFT JOIN LATERAL (SELECT kept.* FROM ledger_receipts kept
+                   WHERE kept.ledger_id = k.ledger_id AND t.id IS NULL OFFSET 0) a ON true
 LEFT JOIN sessions s ON s.session_id = $3
 LEFT JOIN rounds r ON r.provider_id = $1 AND r.round_id = $4 AND r.player_id = $6";
 

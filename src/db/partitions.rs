@@ -47,14 +47,20 @@ pub async fn ensure(client: &mut Client, ahead: u32) -> Result<Vec<String>, DbEr
     Ok(created)
 }
 
-/// The names (`transactions_YYYY_MM`) of the ledger's partitions, oldest month first.
-pub async fn list(client: &Client) -> Result<Vec<String>, DbError> {
+/// The ledger's partitions, oldest first: each one's month (its first day) and name
+/// (`transactions_YYYY_MM`).
+pub async fn list(
+    client: &impl tokio_postgres::GenericClient,
+) -> Result<Vec<(NaiveDate, String)>, DbError> {
     let rows = client
         .query(
-            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
-             WHERE i.inhparent = 'transactions'::regclass ORDER BY 1",
+            "SELECT to_date(substr(c.relname, 14), 'YYYY_MM'), c.relname::text \
+             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = 'transactions'::regclass \
+               AND c.relname ~ '^transactions_[0-9]{4}_[0-9]{2}$' \
+             ORDER BY 1",
             &[],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }

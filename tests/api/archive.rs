@@ -28,6 +28,16 @@ async fn month(db: &tokio_postgres::Client, months: i32) -> NaiveDate {
 /// if the calls had been made in its first milliseconds, in their order: new ids of that
 /// month for the rows, their references and their idempotency records together.
 async fn move_player_to(db: &mut tokio_postgres::Client, player: &str, to: NaiveDate) {
+    move_rows_to(db, player, 1..=i64::MAX, to).await;
+}
+
+/// [`move_player_to`] for the player's rows whose seq is in `seqs`.
+async fn move_rows_to(
+    db: &mut tokio_postgres::Client,
+    player: &str,
+    seqs: std::ops::RangeInclusive<i64>,
+    to: NaiveDate,
+) {
     db.query_one("SELECT create_ledger_partition($1)", &[&to])
         .await
         .unwrap();
@@ -40,8 +50,8 @@ async fn move_player_to(db: &mut tokio_postgres::Client, player: &str, to: Naive
     tx.execute(
         "INSERT INTO moved SELECT id, ledger_id_floor(($2::date)::timestamp AT TIME ZONE 'UTC' \
              + row_number() OVER (ORDER BY seq) * interval '1 millisecond') \
-         FROM transactions WHERE player_id = $1",
-        &[&player, &to],
+         FROM transactions WHERE player_id = $1 AND seq BETWEEN $3 AND $4",
+        &[&player, &to, seqs.start(), seqs.end()],
     )
     .await
     .unwrap();
@@ -359,6 +369,102 @@ async fn a_month_that_does_not_continue_the_carried_ledger_stays() {
     assert_eq!((left.get::<_, i64>(1), left.get::<_, i64>(2)), (0, 0));
     assert_eq!(left.get::<_, i64>(3), 2);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
+    let app = TestApp::spawn().await;
+    let a = seat(&app, "100", "0").await;
+    let (b1, b2, b3) = (id("b"), id("b"), id("b"));
+    let (rb1, rb2) = (id("rb"), id("rb"));
+    // Three months ago: the deposit (seq 1), bet 1 and its rollback, bet 2; two months
+    // ago: bet 2's rollback and bet 3, which stays open.
+    let calls = [
+        (
+            "bet",
+            bet_body(&a.player, &a.session, &id("r"), &b1, "10.00"),
+        ),
+        ("rollback", rollback_body(&a.player, &rb1, &b1)),
+        (
+            "bet",
+            bet_body(&a.player, &a.session, &id("r"), &b2, "5.00"),
+        ),
+        ("rollback", rollback_body(&a.player, &rb2, &b2)),
+        (
+            "bet",
+            bet_body(&a.player, &a.session, &id("r"), &b3, "7.00"),
+        ),
+    ];
+    for (path, body) in &calls {
+        assert_ok(&app.provider(path, body.clone()).await);
+    }
+    let mut db = app.db().await;
+    let (three_ago, two_ago) = (month(&db, -3).await, month(&db, -2).await);
+    move_rows_to(&mut db, &a.player, 1..=4, three_ago).await;
+    move_rows_to(&mut db, &a.player, 5..=6, two_ago).await;
+    assert_ledger_clean(&app).await;
+    // What each call answers (with the moved rows' ids) before its month is archived.
+    let mut answers = Vec::new();
+    for (path, body) in &calls {
+        answers.push(app.provider(path, body.clone()).await.body);
+    }
+
+    let dir = archive_dir();
+    let archived = archive(&app, month(&db, -1).await, &dir).await.unwrap();
+    let months: Vec<(NaiveDate, i64)> =
+        archived.iter().map(|m| (m.month, m.archive.rows)).collect();
+    assert_eq!(months, vec![(three_ago, 4), (two_ago, 2)]);
+    // The second month's carried seq and balance replaced the first's.
+    let carried = db
+        .query_one(
+            "SELECT seq, balance ->> 'cash' FROM ledger_carried WHERE player_id = $1",
+            &[&a.player],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (carried.get::<_, i64>(0), carried.get::<_, String>(1)),
+        (6, "9300".to_owned())
+    );
+    assert_ledger_clean(&app).await;
+
+    for ((path, body), answer) in calls.iter().zip(&answers) {
+        let reply = app.provider(path, body.clone()).await;
+        assert!(reply.replayed(), "{body}");
+        assert_eq!(&reply.body, answer, "{body}");
+    }
+    // A second rollback of a reversed bet succeeds and moves nothing, whether the first
+    // was archived with the bet (bet 1) or in a later month (bet 2); the open bet of an
+    // archived month is settled for good.
+    for bet in [&b1, &b2] {
+        let again = app
+            .provider("rollback", rollback_body(&a.player, &id("rb"), bet))
+            .await;
+        assert_ok(&again);
+        assert_eq!(app.balance(&a.player).await["cash"], "93.00", "{bet}");
+    }
+    assert_refused(
+        &app.provider("rollback", rollback_body(&a.player, &id("rb"), &b3))
+            .await,
+        422,
+        "bet_already_settled",
+    );
+    // The live rollbacks name the archived bets, known by their receipts.
+    let live: Vec<(i64, bool)> = db
+        .query(
+            "SELECT t.seq, r.reversed FROM transactions t \
+             JOIN ledger_receipts r ON r.ledger_id = t.reference_id \
+             WHERE t.player_id = $1 AND t.kind = 'rollback' ORDER BY t.seq",
+            &[&a.player],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(live, vec![(7, true), (8, true)]);
+    assert_ledger_clean(&app).await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn id_of(body: &serde_json::Value) -> String {

@@ -26,7 +26,13 @@ fn partition_name(month: NaiveDate) -> String {
 async fn partition_names(app: &TestApp) -> Vec<String> {
     let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
-    wallet::db::partitions::list(&client).await.unwrap()
+    let client: &tokio_postgres::Client = &client;
+    wallet::db::partitions::list(client)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect()
 }
 
 /// The partition that holds ledger row `id`.

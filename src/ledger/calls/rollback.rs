@@ -7,7 +7,7 @@ use crate::domain::PlayerId;
 use crate::ledger::command::{Fingerprint, RollbackCommand};
 use crate::ledger::engine::{finish, Attempt, MoneyCall};
 use crate::ledger::policy::Policy;
-use crate::ledger::rules::rollback::{decide, ArchivedCall, RollbackContext};
+use crate::ledger::rules::rollback::{decide, ArchivedCall, RollbackContext, Target};
 use crate::ledger::{Answer, LedgerError, Wallet};
 
 pub struct RollbackCall {
@@ -53,21 +53,24 @@ impl MoneyCall for RollbackCall {
         }
         let (player, member) = attempt.lock(wallet, &cmd.player, ctx.player).await?;
         wallet.player_currency(&player)?;
-        let (target, archived) = match &found {
-            Some(db::ledger::Found::Live(entry)) => (Some(&**entry), None),
-            Some(db::ledger::Found::Archived { player_id, kind }) => (
-                None,
-                Some(ArchivedCall {
-                    player_id,
-                    kind: *kind,
-                }),
-            ),
-            None => (None, None),
+        let target = match &found {
+            Some(db::ledger::Found::Live(entry)) => Some(Target::Live(entry)),
+            Some(db::ledger::Found::Archived {
+                ledger_id,
+                player_id,
+                kind,
+                reversed,
+            }) => Some(Target::Archived(ArchivedCall {
+                ledger_id: *ledger_id,
+                player_id,
+                kind: *kind,
+                reversed: *reversed,
+            })),
+            None => None,
         };
         let context = RollbackContext {
             target,
             bet_rows: &bet_rows,
-            archived,
         };
         let decision = decide(context, &player, cmd, &self.policy);
         finish(member, &cmd.key, &self.fingerprint, &player, decision).await

@@ -7,25 +7,35 @@ use crate::domain::{
 use crate::ledger::command::RollbackCommand;
 use crate::ledger::policy::{Policy, SettledRollback, UnknownRollback};
 use crate::ledger::LedgerError;
+use uuid::Uuid;
 
 /// What a rollback read before its transaction.
 #[derive(Debug, Clone, Copy)]
 pub struct RollbackContext<'a> {
-    /// The entry the rollback names, if the provider has one with that id.
-    pub target: Option<&'a Entry>,
+    /// The call the rollback names, if the provider made one with that id.
+    pub target: Option<Target<'a>>,
     /// The player's entries the target's fate depends on: its round and every win or
     /// rollback that references it.
     pub bet_rows: &'a [Entry],
-    /// The call the rollback names, when it is the provider's but its month was
-    /// archived (`target` is then `None`).
-    pub archived: Option<ArchivedCall<'a>>,
+}
+
+/// The call a rollback names.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Its ledger row.
+    Live(&'a Entry),
+    /// Its month was archived: what its receipt keeps.
+    Archived(ArchivedCall<'a>),
 }
 
 /// What is kept of an applied call whose ledger row was archived.
 #[derive(Debug, Clone, Copy)]
 pub struct ArchivedCall<'a> {
+    pub ledger_id: Uuid,
     pub player_id: &'a PlayerId,
     pub kind: TransactionKind,
+    /// A bet that a rollback reversed.
+    pub reversed: bool,
 }
 
 fn not_found() -> LedgerError {
@@ -44,23 +54,16 @@ pub fn decide(
     let mut movement = Movement::new(TransactionKind::Rollback, Amount::ZERO, Split::new());
     movement.round_id = cmd.round.clone();
     movement.reference_transaction_id = Some(cmd.target.clone());
-    if let (None, Some(call)) = (ctx.target, ctx.archived) {
-        // An archived month is final: its bets are settled for good, and what they took
-        // is no longer here to give back.
-        return if call.player_id != &cmd.player {
-            Decision::Fail(not_found())
-        } else if call.kind != TransactionKind::Bet {
-            Decision::Refuse(Reason::RollbackNotAllowed)
-        } else {
-            Decision::Refuse(Reason::BetAlreadySettled)
-        };
-    }
-    let Some(target) = ctx.target else {
+    let target = match ctx.target {
+        Some(Target::Live(entry)) => entry,
+        Some(Target::Archived(call)) => return archived(call, cmd, movement, player),
         // Never seen: a tombstone that refuses the bet if it still arrives.
-        return match policy.unknown_rollback {
-            UnknownRollback::Tombstone => movement.plan(player),
-            UnknownRollback::NotFound => Decision::Fail(not_found()),
-        };
+        None => {
+            return match policy.unknown_rollback {
+                UnknownRollback::Tombstone => movement.plan(player),
+                UnknownRollback::NotFound => Decision::Fail(not_found()),
+            }
+        }
     };
     if target.player_id != cmd.player {
         return Decision::Fail(not_found());
@@ -97,6 +100,27 @@ pub fn decide(
     movement.plan(player)
 }
 
+/// A rollback naming a call of an archived month. The month is final: its bets are
+/// settled for good and what they took is no longer here to give back, but a bet that
+/// was reversed answers a second rollback as a live one does, without moving money.
+fn archived(
+    call: ArchivedCall<'_>,
+    cmd: &RollbackCommand,
+    mut movement: Movement,
+    player: &Player,
+) -> Decision {
+    if call.player_id != &cmd.player {
+        Decision::Fail(not_found())
+    } else if call.kind != TransactionKind::Bet {
+        Decision::Refuse(Reason::RollbackNotAllowed)
+    } else if call.reversed {
+        movement.reference_id = Some(call.ledger_id);
+        movement.plan(player)
+    } else {
+        Decision::Refuse(Reason::BetAlreadySettled)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,9 +151,8 @@ mod tests {
     fn a_rollback_restores_exactly_the_stake_once() {
         let bet = entry(TransactionKind::Bet, "b1", &[("cash", 80), ("bonus", 20)]);
         let ctx = RollbackContext {
-            target: Some(&bet),
+            target: Some(Target::Live(&bet)),
             bet_rows: std::slice::from_ref(&bet),
-            archived: None,
         };
         assert_eq!(
             run(ctx, &Policy::V1, "b1"),
@@ -143,9 +166,8 @@ mod tests {
         first.reference_id = Some(bet.id);
         let rows = [bet.clone(), first];
         let ctx = RollbackContext {
-            target: Some(&bet),
+            target: Some(Target::Live(&bet)),
             bet_rows: &rows,
-            archived: None,
         };
         assert_eq!(run(ctx, &Policy::V1, "b1"), Ok(Split::new()));
     }
@@ -168,43 +190,38 @@ mod tests {
         let none = RollbackContext {
             target: None,
             bet_rows: &[],
-            archived: None,
         };
         let table: Vec<(RollbackContext<'_>, &Policy, Result<Split, String>)> = vec![
             (none, &Policy::V1, Ok(Split::new())),
             (none, &strict, Err("transaction_not_found".into())),
             (
                 RollbackContext {
-                    target: Some(&foreign),
+                    target: Some(Target::Live(&foreign)),
                     bet_rows: &[],
-                    archived: None,
                 },
                 &Policy::V1,
                 Err("transaction_not_found".into()),
             ),
             (
                 RollbackContext {
-                    target: Some(&win),
+                    target: Some(Target::Live(&win)),
                     bet_rows: &paid,
-                    archived: None,
                 },
                 &Policy::V1,
                 Err("rollback_not_allowed".into()),
             ),
             (
                 RollbackContext {
-                    target: Some(&bet),
+                    target: Some(Target::Live(&bet)),
                     bet_rows: &paid,
-                    archived: None,
                 },
                 &Policy::V1,
                 Err("bet_already_settled".into()),
             ),
             (
                 RollbackContext {
-                    target: Some(&bet),
+                    target: Some(Target::Live(&bet)),
                     bet_rows: &paid,
-                    archived: None,
                 },
                 &refund,
                 Ok(split(&[("cash", 10)])),
@@ -223,35 +240,46 @@ mod tests {
             settled_rollback: SettledRollback::Refund,
             ..Policy::V1
         };
-        let archived = |player_id, kind| RollbackContext {
-            target: None,
+        let archived = |player_id, kind, reversed| RollbackContext {
+            target: Some(Target::Archived(ArchivedCall {
+                ledger_id: Uuid::nil(),
+                player_id,
+                kind,
+                reversed,
+            })),
             bet_rows: &[],
-            archived: Some(ArchivedCall { player_id, kind }),
         };
         let table = [
             (
-                archived(&me, TransactionKind::Bet),
+                archived(&me, TransactionKind::Bet, false),
                 &Policy::V1,
-                "bet_already_settled",
+                Err("bet_already_settled"),
             ),
             (
-                archived(&me, TransactionKind::Bet),
+                archived(&me, TransactionKind::Bet, false),
                 &refund,
-                "bet_already_settled",
+                Err("bet_already_settled"),
             ),
             (
-                archived(&me, TransactionKind::Win),
+                archived(&me, TransactionKind::Bet, true),
                 &Policy::V1,
-                "rollback_not_allowed",
+                Ok(()),
             ),
             (
-                archived(&other, TransactionKind::Bet),
+                archived(&me, TransactionKind::Win, false),
                 &Policy::V1,
-                "transaction_not_found",
+                Err("rollback_not_allowed"),
+            ),
+            (
+                archived(&other, TransactionKind::Bet, true),
+                &Policy::V1,
+                Err("transaction_not_found"),
             ),
         ];
         for (i, (ctx, policy, expected)) in table.into_iter().enumerate() {
-            assert_eq!(run(ctx, policy, "b1"), Err(expected.to_owned()), "row {i}");
+            // A second rollback of a reversed bet moves nothing.
+            let expected = expected.map(|()| Split::new()).map_err(str::to_owned);
+            assert_eq!(run(ctx, policy, "b1"), expected, "row {i}");
         }
     }
 }
