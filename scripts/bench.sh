@@ -35,6 +35,9 @@
 #   as the one process has, as the README advises for replicas)
 #   BENCH_REPLICA_THREADS [1] (server.worker_threads of each of the two processes: the
 #   machine's CPUs shared between them, as replicas with a CPU limit each; 0: one per CPU)
+#   BENCH_ARCHIVE [unset] (1: after the storage line, the ledger written so far is moved
+#   to the month before last and archived with `wallet archive`: its time, the file, the
+#   check-ledger verdict and what stays per archived call)
 #   BENCH_VOLUME [unset] (1: the volume line: the sustained load alternately on an empty
 #   database and on one loaded with BENCH_VOLUME_CALLS [20000000] synthetic calls of
 #   BENCH_VOLUME_PLAYERS [100000] players, twice each; loading 20 M takes about 20 min
@@ -339,6 +342,66 @@ pg_psql "$pg_port" -d wallet -c "VACUUM ANALYZE" >/dev/null
 pg_psql "$pg_port" -d wallet -P pager=off -c "$storage_sql" >"$out/storage.txt"
 storage_per_call=$(pg_psql "$pg_port" -d wallet -At -c "SELECT per_call FROM ($storage_sql) s WHERE \"table\" = 'all'")
 
+# --- archive: the calls above, archived -------------------------------------------------
+# BENCH_ARCHIVE=1: every ledger row written above moves to the month before last (new ids
+# of that month in the same order, with their references and records, as if the calls
+# had been made in its first minutes); `wallet archive --before <last month>` writes it
+# to a file and drops it (timed); `wallet check-ledger` must still be clean; then what
+# stays, per archived call (recorded calls: ledger rows and refusals), after VACUUM
+# ANALYZE (archive-storage.txt). The lines after this one write on top of the archived
+# ledger.
+if [[ ${BENCH_ARCHIVE:-} == 1 ]]; then
+    log "archive: moving the ledger to the month before last and archiving it"
+    arch_psql() { "$PG_BIN/psql" "$db_url" -v ON_ERROR_STOP=1 -qAt "$@"; }
+    arch_rows=$(arch_psql -c "SELECT count(*) FROM transactions")
+    arch_calls=$(arch_psql -c "SELECT count(*) FROM idempotency_keys")
+    arch_live_bytes=$(arch_psql -c "SELECT sum(pg_table_size(c.oid) + pg_indexes_size(c.oid)) FROM pg_class c WHERE c.relkind = 'r' AND coalesce(pg_partition_root(c.oid), c.oid) = 'transactions'::regclass")
+    arch_psql -c "
+        SELECT create_ledger_partition((date_trunc('month', now() AT TIME ZONE 'UTC') - interval '2 months')::date);
+        BEGIN;
+        CREATE TEMP TABLE moved (old UUID PRIMARY KEY, new UUID NOT NULL) ON COMMIT DROP;
+        INSERT INTO moved
+        SELECT id, ledger_id_floor(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                   - interval '2 months' + row_number() OVER (ORDER BY id) * interval '1 millisecond')
+        FROM transactions;
+        UPDATE transactions t SET id = m.new FROM moved m WHERE t.id = m.old;
+        UPDATE transactions t SET reference_id = m.new FROM moved m WHERE t.reference_id = m.old;
+        UPDATE idempotency_keys k SET ledger_id = m.new FROM moved m WHERE k.ledger_id = m.old;
+        COMMIT;" >/dev/null || pg_die "moving the ledger failed"
+    arch_before=$(arch_psql -c "SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC') - interval '1 month', 'YYYY-MM')")
+    arch_started=$(date +%s%N)
+    WALLET_CONFIG=config/development.toml WALLET__DATABASE__URL="$db_url" \
+        "$wallet" archive --before "$arch_before" --dir "$out/archive" >"$out/archive.txt" 2>&1 ||
+        pg_die "wallet archive failed; see $out/archive.txt"
+    arch_ms=$((($(date +%s%N) - arch_started) / 1000000))
+    arch_check="clean"
+    WALLET_CONFIG=config/development.toml WALLET__DATABASE__URL="$db_url" \
+        "$wallet" check-ledger >"$out/archive-check.txt" 2>&1 || arch_check="FAILED (see $out/archive-check.txt)"
+    arch_file_bytes=$(cat "$out"/archive/*.csv | wc -c)
+    # The move rewrote every idempotency record (an UPDATE each, which the wallet never
+    # does): VACUUM FULL gives the table back the size it had before.
+    arch_psql -c "VACUUM FULL idempotency_keys" -c "VACUUM ANALYZE" >/dev/null
+    archive_sql="
+WITH rel AS (
+    SELECT c.relname::text AS relation, pg_table_size(c.oid) AS bytes
+      FROM pg_class c
+     WHERE c.relname IN ('ledger_receipts', 'idempotency_keys', 'ledger_carried',
+                         'ledger_tombstones', 'rounds')
+    UNION ALL
+    SELECT i.indexrelid::regclass::text, pg_relation_size(i.indexrelid)
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+     WHERE c.relname IN ('ledger_receipts', 'idempotency_keys', 'ledger_carried',
+                         'ledger_tombstones', 'rounds')
+)
+SELECT relation, bytes, round(bytes::numeric / $arch_calls, 1) AS per_call FROM rel
+UNION ALL
+SELECT 'all', sum(bytes), round(sum(bytes)::numeric / $arch_calls, 1) FROM rel
+ORDER BY 2 DESC"
+    "$PG_BIN/psql" "$db_url" -P pager=off -c "$archive_sql" >"$out/archive-storage.txt"
+    arch_per_call=$(arch_psql -c "SELECT per_call FROM ($archive_sql) s WHERE relation = 'all'")
+    arch_kept_no_rounds=$(arch_psql -c "SELECT round(sum(per_call), 1) FROM ($archive_sql) s WHERE relation <> 'all' AND relation NOT LIKE 'rounds%'")
+fi
+
 # --- the table -------------------------------------------------------------------------
 j() { jq -r "$2" "$out/$1.json" 2>/dev/null || echo "n/a"; }
 ms() { awk -v us="$1" 'BEGIN { if (us == "n/a") print "n/a"; else printf "%.1f", us / 1000 }'; }
@@ -394,6 +457,11 @@ adapter_row evolution
 row "over a Unix socket: sustained / burst (calls/s)" "$(j socket-sustained '.calls_per_s | floor') / $(j socket-burst '.calls_per_s | floor') (TCP above: $(j sustained '.calls_per_s | floor') / $(j burst '.calls_per_s | floor'))"
 row "  p99 sustained / burst (ms); money check" "$(ms "$(j socket-sustained .latency.p99_us)") / $(ms "$(j socket-burst .latency.p99_us)") (TCP: $(ms "$(j sustained .latency.p99_us)") / $(ms "$(j burst .latency.p99_us)")); $(j socket-sustained 'if .money_check.clean then "clean" else "FAILED" end') / $(j socket-burst 'if .money_check.clean then "clean" else "FAILED" end')"
 row "storage per money call, after VACUUM ANALYZE (bytes)" "$storage_per_call (per table and index: $out/storage.txt)"
+if [[ ${BENCH_ARCHIVE:-} == 1 ]]; then
+    row "archive: $arch_rows ledger rows of $arch_calls calls" "$arch_ms ms; file $arch_file_bytes bytes; check-ledger $arch_check"
+    row "  what stays per archived call (bytes)" "$arch_per_call, of which rounds $(awk -v a="$arch_per_call" -v b="$arch_kept_no_rounds" 'BEGIN { printf "%.1f", a - b }') ($out/archive-storage.txt)"
+    row "  the ledger's partitions before, per call (bytes)" "$(awk -v a="$arch_live_bytes" -v n="$arch_calls" 'BEGIN { printf "%.1f", a / n }')"
+fi
 printf '\n'
 log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -58,7 +58,7 @@ pub struct ArchivedMonth {
 }
 
 pub async fn main(args: ArchiveArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let pool = db::single_connection_pool(&settings.database.url)?;
+    let pool = db::single_connection_pool(&settings.database.url, "wallet-archive")?;
     let mut client = db::acquire(&pool).await?;
     let archived = archive_before(&mut client, args.before, &args.dir).await?;
     if archived.is_empty() {

@@ -33,7 +33,7 @@ pub const ENTERPRISE_PROFILE: &[(&str, &str)] = &[
 ];
 
 pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let pool = db::single_connection_pool(&settings.database.url)?;
+    let pool = db::single_connection_pool(&settings.database.url, "wallet-check")?;
     let client = db::acquire(&pool).await?;
     let names: Vec<&str> = ENTERPRISE_PROFILE.iter().map(|(n, _)| *n).collect();
     let actual = db::health::settings(&client, &names).await?;
@@ -108,7 +108,7 @@ pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
 /// reconciliation, then the violations. Exit 0 and `ledger: clean` only when neither
 /// finds anything (a reconciliation that fails on malformed rows is a failure too).
 pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let pool = db::single_connection_pool(&settings.database.url)?;
+    let pool = db::single_connection_pool(&settings.database.url, "wallet-check")?;
     let client = db::acquire(&pool).await?;
     // The lock comes before the snapshot: an archive committing meanwhile (its detach
     // waits for this lock) cannot leave the snapshot with its month's rows gone and

@@ -375,10 +375,11 @@ pub async fn ping(client: &Client) -> Result<(), DbError> {
 }
 
 /// A one-connection pool with the server's own session defaults, for the command-line
-/// checks (which must see the server's settings, not the service's overrides).
-pub fn single_connection_pool(url: &str) -> anyhow::Result<Pool> {
+/// tools (the checks must see the server's settings, not the service's overrides),
+/// named `application_name` in `pg_stat_activity`.
+pub fn single_connection_pool(url: &str, application_name: &str) -> anyhow::Result<Pool> {
     let mut pg: tokio_postgres::Config = url.parse()?;
-    pg.application_name("wallet-check");
+    pg.application_name(application_name);
     pg.connect_timeout(Duration::from_secs(5));
     let manager = Manager::from_config(
         pg,

@@ -74,7 +74,7 @@ async fn archive(
     before: NaiveDate,
     dir: &std::path::Path,
 ) -> anyhow::Result<Vec<wallet::commands::archive::ArchivedMonth>> {
-    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let pool = wallet::db::single_connection_pool(&app.database_url, "wallet-test").unwrap();
     let mut client = wallet::db::acquire(&pool).await.unwrap();
     wallet::commands::archive::archive_before(&mut client, before, dir).await
 }
@@ -82,7 +82,7 @@ async fn archive(
 /// Reconciliation and every money rule, as `wallet check-ledger` runs them.
 async fn assert_ledger_clean(app: &TestApp) {
     assert_eq!(app.discrepancies().await, vec![]);
-    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let pool = wallet::db::single_connection_pool(&app.database_url, "wallet-test").unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
     let violations = wallet::db::health::rule_violations(&client).await.unwrap();
     assert!(violations.is_empty(), "{violations:#?}");
@@ -277,7 +277,7 @@ async fn a_month_is_archived_verified_and_dropped_and_its_calls_still_replay() {
     // check-ledger reads what was carried and kept: a carried cent too many, a carried
     // seq one short and a lost receipt each show, and go with their repair.
     let rules_broken = || async {
-        let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+        let pool = wallet::db::single_connection_pool(&app.database_url, "wallet-test").unwrap();
         let client = wallet::db::acquire(&pool).await.unwrap();
         let mut rules: Vec<&str> = wallet::db::health::rule_violations(&client)
             .await

@@ -278,7 +278,7 @@ impl TestApp {
 
     /// Rows of the reconciliation query: empty when every balance matches its ledger.
     pub async fn discrepancies(&self) -> Vec<wallet::db::health::Discrepancy> {
-        let pool = wallet::db::single_connection_pool(&self.database_url).unwrap();
+        let pool = wallet::db::single_connection_pool(&self.database_url, "wallet-test").unwrap();
         let client = wallet::db::acquire(&pool).await.unwrap();
         wallet::db::health::reconcile(&client).await.unwrap()
     }

@@ -17,7 +17,7 @@ use crate::helpers::TestApp;
 use crate::provider::{assert_ok, id, seat, win_body, with, Seat, GAME};
 
 async fn violations(app: &TestApp) -> Vec<Violation> {
-    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let pool = wallet::db::single_connection_pool(&app.database_url, "wallet-test").unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
     wallet::db::health::rule_violations(&client).await.unwrap()
 }

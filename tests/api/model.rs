@@ -587,7 +587,7 @@ impl<'a> Run<'a> {
         if !discrepancies.is_empty() {
             return Err(self.fail(&format!("the ledger does not reconcile: {discrepancies:?}")));
         }
-        let pool = wallet::db::single_connection_pool(&self.app.database_url)
+        let pool = wallet::db::single_connection_pool(&self.app.database_url, "wallet-test")
             .map_err(|e| self.fail(&format!("connect for the rule checks: {e}")))?;
         let client = wallet::db::acquire(&pool)
             .await

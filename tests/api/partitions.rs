@@ -24,7 +24,7 @@ fn partition_name(month: NaiveDate) -> String {
 }
 
 async fn partition_names(app: &TestApp) -> Vec<String> {
-    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let pool = wallet::db::single_connection_pool(&app.database_url, "wallet-test").unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
     let client: &tokio_postgres::Client = &client;
     wallet::db::partitions::list(client)
@@ -239,7 +239,7 @@ async fn a_round_across_the_end_of_a_month_settles_and_replays() {
     crate::provider::assert_refused(&rollback, 422, "bet_already_settled");
     assert_eq!(app.balance(&s.player).await["cash"], "115.00");
     assert!(app.discrepancies().await.is_empty());
-    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let pool = wallet::db::single_connection_pool(&app.database_url, "wallet-test").unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
     let violations = wallet::db::health::rule_violations(&client).await.unwrap();
     assert!(violations.is_empty(), "{violations:#?}");

@@ -1106,7 +1106,7 @@ async fn money_stays_exact_through_killed_processes_and_database_restarts_termin
     }
 
     // Every applied call is in the ledger once, no refused one, and nothing else.
-    let pool = wallet::db::single_connection_pool(&cluster.wallet_url()).unwrap();
+    let pool = wallet::db::single_connection_pool(&cluster.wallet_url(), "wallet-test").unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
     let rows = client
         .query(

@@ -69,7 +69,7 @@ async fn assert_ledger_clean(app: &TestApp) {
         app.discrepancies().await.is_empty(),
         "balances differ from the ledger"
     );
-    let pool = wallet::db::single_connection_pool(&app.database_url).unwrap();
+    let pool = wallet::db::single_connection_pool(&app.database_url, "wallet-test").unwrap();
     let client = wallet::db::acquire(&pool).await.unwrap();
     let violations = wallet::db::health::rule_violations(&client).await.unwrap();
     assert!(violations.is_empty(), "{violations:?}");

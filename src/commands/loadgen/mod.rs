@@ -392,7 +392,7 @@ async fn check_money(sim: &Sim, database_url: Option<&str>) -> anyhow::Result<Mo
     let (reconciliation_clean, reconciliation_discrepancies) = match database_url {
         None => (None, None),
         Some(url) => {
-            let pool = crate::db::single_connection_pool(url)?;
+            let pool = crate::db::single_connection_pool(url, "wallet-loadgen")?;
             let client = crate::db::acquire(&pool).await?;
             let rows = crate::db::health::reconcile(&client).await?;
             (Some(rows.is_empty()), Some(rows.len() as u64))
