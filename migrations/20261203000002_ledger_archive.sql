@@ -6,7 +6,6 @@
 CREATE TABLE ledger_archives (
     -- The first day of the archived UTC month.
     month       DATE PRIMARY KEY,
-    -- The dropped partition's name (a record, as are the rest but month).
     partition   TEXT NOT NULL,
     row_count   BIGINT NOT NULL,
     file        TEXT NOT NULL,
@@ -24,35 +23,32 @@ CREATE TABLE ledger_carried (
     player_id TEXT PRIMARY KEY,
     seq       BIGINT NOT NULL,
     balance   JSONB NOT NULL,
-    -- The last archived month the player had rows in (a record: nothing reads it).
+    -- The last archived month the player had rows in.
     through   DATE NOT NULL
 );
 
 -- The receipt of every applied call whose ledger row was archived: what a resend of the
 -- call answers (its idempotency record, which stays, names `ledger_id`), and what a
--- rollback naming it needs to know (whose call it was and of which kind). The call's
--- provider and transaction id are not repeated: the record's key is theirs.
+-- rollback naming it needs to know (whose call it was and of which kind).
 CREATE TABLE ledger_receipts (
     ledger_id      UUID PRIMARY KEY,
+    provider_id    TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
     player_id      TEXT NOT NULL,
     kind           TEXT NOT NULL,
     currency       TEXT NOT NULL,
     balance_after  JSONB NOT NULL,
     -- The provider's id of the bet a win settled or a rollback reversed.
-    linked_bet     TEXT,
-    -- A bet: whether a rollback reversed it. Every rollback a bet will ever have exists
-    -- when its month is archived (a rollback naming an archived bet reverses nothing), so
-    -- a second rollback of a reversed archived bet still answers as a second rollback.
-    reversed       BOOLEAN NOT NULL DEFAULT false
+    linked_bet     TEXT
 );
 
 -- The archived tombstones: rollbacks of an id the wallet had not seen. A bet (or a win
 -- naming that bet) arriving with that id is still refused as rolled back.
 CREATE TABLE ledger_tombstones (
+    -- ledger_key(provider_id, reference_transaction_id, player_id)
+    key                      UUID PRIMARY KEY,
     provider_id              TEXT NOT NULL,
     reference_transaction_id TEXT NOT NULL,
     player_id                TEXT NOT NULL,
-    -- The rollback row that left the tombstone (a record: nothing reads it).
-    ledger_id                UUID NOT NULL,
-    PRIMARY KEY (provider_id, reference_transaction_id, player_id)
+    ledger_id                UUID NOT NULL
 );

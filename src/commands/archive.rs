@@ -12,11 +12,11 @@
 //!    the rows are copied a second time and hashed: the three digests must agree;
 //! 3. what stays is written: a receipt per row (exactly one per row, or nothing goes),
 //!    each player's carried seq and balance, the tombstones, the archive's record;
-//! 4. the partition is detached and dropped;
-//! 5. the file is renamed to `<partition>.csv`, and the transaction commits.
+//! 4. the file is renamed to `<partition>.csv`;
+//! 5. the partition is detached and dropped, and the transaction commits.
 //!
-//! A failure anywhere before the commit leaves the database as it was (a `.partial`
-//! file may be left behind; the next run writes it again).
+//! A failure anywhere before the commit leaves the database as it was (a file may be
+//! left behind; the next run writes it again).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -135,8 +135,8 @@ async fn archive_month(
     dir: &Path,
 ) -> anyhow::Result<ArchiveFile> {
     // READ COMMITTED: the SHARE lock freezes the month's rows, so every statement sees
-    // the same rows without holding one snapshot (and the vacuum horizon) for the
-    // whole archive.
+    // the same rows without one snapshot held (with the vacuum horizon) through the
+    // copies; the transaction id the receipts take holds the horizon from there on.
     let mut tx = pg
         .build_transaction()
         .isolation_level(IsolationLevel::ReadCommitted)
@@ -184,16 +184,18 @@ async fn archive_month(
              call; run `wallet check-ledger`. Nothing was archived."
         );
     }
+    // The file takes its name once everything it stands for is checked, and before the
+    // detach: from there to the commit money calls wait, so nothing slower than SQL
+    // happens in between. A run that stops after the rename leaves a `.csv` of a month
+    // that is still live; the next run writes it again.
+    tokio::fs::rename(&partial, &file).await?;
+    tokio::fs::File::open(dir).await?.sync_all().await?;
     if !db::archive::detach_and_drop(&mut tx, partition, DETACH_ATTEMPTS).await? {
         bail!(
             "the ledger stayed busy: {partition} could not be detached in {DETACH_ATTEMPTS} \
              attempts. Nothing was archived; run it again."
         );
     }
-    // The file takes its name only now: a run that stopped anywhere before left no
-    // `.csv` that the database does not account for.
-    tokio::fs::rename(&partial, &file).await?;
-    tokio::fs::File::open(dir).await?.sync_all().await?;
     tx.commit().await?;
     Ok(archive)
 }

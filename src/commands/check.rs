@@ -110,9 +110,14 @@ pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
 pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
     let pool = db::single_connection_pool(&settings.database.url, "wallet-check")?;
     let client = db::acquire(&pool).await?;
-    // The lock comes before the snapshot: an archive committing meanwhile (its detach
-    // waits for this lock) cannot leave the snapshot with its month's rows gone and
-    // the receipts and carried balances that replace them not yet there.
+    // The locks come before the snapshot (a SELECT would take it). The archive's lock,
+    // shared and held by the session, waits for an archive that runs and keeps one from
+    // starting (it waits for this one, or gives up before doing any work); the ledger's
+    // lock keeps any other detach of a partition from committing between the snapshot
+    // and the reads.
+    client
+        .batch_execute("SELECT pg_advisory_lock_shared(ledger_archive_lock())")
+        .await?;
     client
         .batch_execute(
             "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
@@ -124,6 +129,9 @@ pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
     let violations = db::health::rule_violations(&client).await?;
     let reconciled = db::health::reconcile(&client).await;
     client.batch_execute("COMMIT").await?;
+    client
+        .batch_execute("SELECT pg_advisory_unlock_shared(ledger_archive_lock())")
+        .await?;
 
     let mut reconciles = false;
     match &reconciled {

@@ -47,8 +47,9 @@ pub async fn newest_allowed_before(tx: &Transaction<'_>) -> Result<NaiveDate, Db
 }
 
 /// Takes the locks the archive of a month holds to its end: the partitions' advisory
-/// lock (no second archive, no partition created meanwhile) and a SHARE lock on the
-/// month's partition (no row can be added to it; money calls read it as before). The
+/// lock (no second archive, no partition created meanwhile), the archive's (no `wallet
+/// check-ledger` running, none starting) and a SHARE lock on the month's partition (no
+/// row can be added to it; money calls read it as before). The
 /// archive of a month may take longer than the profile's statement and idle timeouts
 /// allow a money call, so it lifts them for its own transaction, and it pins the date
 /// style and time zone the file's timestamps are written in.
@@ -60,6 +61,7 @@ pub async fn lock_month(tx: &Transaction<'_>, partition: &str) -> Result<(), DbE
          SET LOCAL DateStyle = 'ISO, MDY'; \
          SET LOCAL TimeZone = 'UTC'; \
          SELECT pg_advisory_xact_lock(ledger_partitions_lock()); \
+         SELECT pg_advisory_xact_lock(ledger_archive_lock()); \
          LOCK TABLE {p} IN SHARE MODE",
         partition,
     )?)
@@ -69,8 +71,9 @@ pub async fn lock_month(tx: &Transaction<'_>, partition: &str) -> Result<(), DbE
 
 /// Where a month's rows do not continue each player's carried ledger: per player, the
 /// month's first seq must follow the carried one (1 without), its seqs must have no
-/// gap and no repeat, and the carried balance plus the month's movements must be the balance after
-/// its last row, category by category. One line per offending player and category.
+/// gap and no repeat, and the carried balance plus the month's movements must be the
+/// balance after its last row, category by category. One line per offending player and
+/// category.
 const BOUNDARY: &str = "\
 WITH m AS (
     SELECT g.*, l.last_after
@@ -78,7 +81,7 @@ WITH m AS (
                  min(seq) AS lo, max(seq) AS hi
           FROM {p} GROUP BY player_id) g
     JOIN (SELECT DISTINCT ON (player_id) player_id, balance_after AS last_after
-          FROM {p} ORDER BY player_id, seq DESC) l USING (player_id)
+          FROM {p} ORDER BY player_id, seq DESC, id DESC) l USING (player_id)
 ), net AS (
     SELECT t.player_id, s.key AS category,
            sum(CASE WHEN t.kind IN ('bet', 'withdrawal') THEN -(s.value::numeric)
@@ -157,7 +160,7 @@ pub async fn keep_what_stays(
                      balance_after, linked_bet, reversed) \
                  SELECT t.id, t.player_id, t.kind, t.currency, t.balance_after, \
                         CASE WHEN t.reference_id IS NOT NULL THEN t.reference_transaction_id END, \
-                        t.kind = 'bet' AND EXISTS (SELECT 1 FROM transactions r \
+                        t.kind = 'bet' AND EXISTS (SELECT 1 FROM {p} r \
                             WHERE ledger_key(r.provider_id, r.reference_transaction_id, r.player_id) \
                                   = ledger_key(t.provider_id, t.transaction_id, t.player_id) \
                               AND r.kind = 'rollback' AND r.reference_id = t.id) \
@@ -168,11 +171,23 @@ pub async fn keep_what_stays(
             &[],
         )
         .await?;
+    // A rollback of this month that reversed a bet of a month archived before.
+    tx.execute(
+        &statement(
+            "UPDATE ledger_receipts b SET reversed = true \
+             FROM {p} r \
+             WHERE r.kind = 'rollback' AND r.reference_id = b.ledger_id \
+               AND b.kind = 'bet' AND NOT b.reversed",
+            partition,
+        )?,
+        &[],
+    )
+    .await?;
     tx.execute(
         &statement(
             "INSERT INTO ledger_carried (player_id, seq, balance, through) \
              SELECT DISTINCT ON (player_id) player_id, seq, balance_after, $1 \
-             FROM {p} ORDER BY player_id, seq DESC \
+             FROM {p} ORDER BY player_id, seq DESC, id DESC \
              ON CONFLICT (player_id) DO UPDATE \
              SET seq = excluded.seq, balance = excluded.balance, through = excluded.through",
             partition,
@@ -233,7 +248,14 @@ pub async fn detach_and_drop(
     attempts: u32,
 ) -> Result<bool, DbError> {
     let detach = statement("ALTER TABLE transactions DETACH PARTITION {p}", partition)?;
-    tx.batch_execute("SET LOCAL lock_timeout = '200ms'").await?;
+    // From the detach to the commit every money call waits: the server bounds that
+    // window even if this client stalls.
+    tx.batch_execute(
+        "SET LOCAL lock_timeout = '200ms'; \
+         SET LOCAL statement_timeout = '10s'; \
+         SET LOCAL idle_in_transaction_session_timeout = '10s'",
+    )
+    .await?;
     for attempt in 1..=attempts {
         let savepoint = tx.savepoint("detach").await?;
         match savepoint.batch_execute(&detach).await {

@@ -436,12 +436,16 @@ UNION ALL
 SELECT a.ledger_id, a.player_id,
        CASE WHEN t.id IS NOT NULL
                 THEN format('the archived %s %s is a live ledger row too', a.kind, a.ledger_id)
-            ELSE format('the archived %s %s is no call''s applied record', a.kind, a.ledger_id)
+            WHEN count(k.key) = 0
+                THEN format('the archived %s %s is no call''s applied record', a.kind, a.ledger_id)
+            ELSE format('the archived %s %s is the applied record of %s calls',
+                        a.kind, a.ledger_id, count(k.key))
        END
 FROM ledger_receipts a
 LEFT JOIN idempotency_keys k ON k.ledger_id = a.ledger_id
 LEFT JOIN transactions t ON t.id = a.ledger_id
-WHERE k.key IS NULL OR t.id IS NOT NULL
+GROUP BY a.ledger_id, a.player_id, a.kind, t.id
+HAVING count(k.key) <> 1 OR t.id IS NOT NULL
 ORDER BY 2, 1";
 
 /// Every row that breaks a money rule, rule by rule ([`rule::ALL`]), each rule's rows

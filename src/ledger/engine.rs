@@ -43,9 +43,13 @@ use crate::domain::{Direction, ErrorCode, Outcome, Player, PlayerId, Receipt, Re
 ///   player's ledger sequence, which every ledger row of the player bumps in the
 ///   transaction that writes it ([`db::movement::write_and_commit`]). What a call's
 ///   rule depends on — its rounds, tombstones, the bets a win or rollback finds — only
-///   changes by such a row. If the locked player's sequence is still the one read,
-///   nothing the reads saw has changed; if not, the attempt ends without writing
-///   ([`DbError::Stale`]) and is tried again;
+///   changes by such a row, or by `wallet archive` turning a month's rows into
+///   receipts (which bumps no sequence: a rollback reads its bet's rows before the
+///   bet itself, so it can see the bet archived with its rows still live, never the
+///   bet live with its rows gone, and the archived-bet rule reads both). If the
+///   locked player's sequence is still the one read, nothing the reads saw has
+///   changed; if not, the attempt ends without writing ([`DbError::Stale`]) and is
+///   tried again;
 /// - the unique keys on `(provider, transaction_id)` and rounds refuse any write that a
 ///   concurrent call made first (a recorded refusal writes no ledger row; a key of
 ///   another player's call is such a write), and the attempt is then retried;

@@ -375,10 +375,11 @@ async fn a_month_that_does_not_continue_the_carried_ledger_stays() {
 async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
     let app = TestApp::spawn().await;
     let a = seat(&app, "100", "0").await;
-    let (b1, b2, b3) = (id("b"), id("b"), id("b"));
-    let (rb1, rb2) = (id("rb"), id("rb"));
+    let (b1, b2, b3, b4) = (id("b"), id("b"), id("b"), id("b"));
+    let (rb1, rb2, rb4) = (id("rb"), id("rb"), id("rb"));
     // Three months ago: the deposit (seq 1), bet 1 and its rollback, bet 2; two months
-    // ago: bet 2's rollback and bet 3, which stays open.
+    // ago: bet 2's rollback, bet 3, which stays open, and bet 4, whose rollback is of
+    // this month.
     let calls = [
         (
             "bet",
@@ -394,6 +395,11 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
             "bet",
             bet_body(&a.player, &a.session, &id("r"), &b3, "7.00"),
         ),
+        (
+            "bet",
+            bet_body(&a.player, &a.session, &id("r"), &b4, "3.00"),
+        ),
+        ("rollback", rollback_body(&a.player, &rb4, &b4)),
     ];
     for (path, body) in &calls {
         assert_ok(&app.provider(path, body.clone()).await);
@@ -401,7 +407,7 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
     let mut db = app.db().await;
     let (three_ago, two_ago) = (month(&db, -3).await, month(&db, -2).await);
     move_rows_to(&mut db, &a.player, 1..=4, three_ago).await;
-    move_rows_to(&mut db, &a.player, 5..=6, two_ago).await;
+    move_rows_to(&mut db, &a.player, 5..=7, two_ago).await;
     assert_ledger_clean(&app).await;
     // What each call answers (with the moved rows' ids) before its month is archived.
     let mut answers = Vec::new();
@@ -413,7 +419,7 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
     let archived = archive(&app, month(&db, -1).await, &dir).await.unwrap();
     let months: Vec<(NaiveDate, i64)> =
         archived.iter().map(|m| (m.month, m.archive.rows)).collect();
-    assert_eq!(months, vec![(three_ago, 4), (two_ago, 2)]);
+    assert_eq!(months, vec![(three_ago, 4), (two_ago, 3)]);
     // The second month's carried seq and balance replaced the first's.
     let carried = db
         .query_one(
@@ -424,7 +430,7 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
         .unwrap();
     assert_eq!(
         (carried.get::<_, i64>(0), carried.get::<_, String>(1)),
-        (6, "9300".to_owned())
+        (7, "9000".to_owned())
     );
     assert_ledger_clean(&app).await;
 
@@ -434,9 +440,9 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
         assert_eq!(&reply.body, answer, "{body}");
     }
     // A second rollback of a reversed bet succeeds and moves nothing, whether the first
-    // was archived with the bet (bet 1) or in a later month (bet 2); the open bet of an
-    // archived month is settled for good.
-    for bet in [&b1, &b2] {
+    // was archived with the bet (bet 1), in a later month (bet 2) or is live (bet 4);
+    // the open bet of an archived month is settled for good.
+    for bet in [&b1, &b2, &b4] {
         let again = app
             .provider("rollback", rollback_body(&a.player, &id("rb"), bet))
             .await;
@@ -449,7 +455,8 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
         422,
         "bet_already_settled",
     );
-    // The live rollbacks name the archived bets, known by their receipts.
+    // The live rollbacks name the archived bets, known by their receipts; bet 4's says
+    // nothing of its live rollback.
     let live: Vec<(i64, bool)> = db
         .query(
             "SELECT t.seq, r.reversed FROM transactions t \
@@ -462,7 +469,7 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(live, vec![(7, true), (8, true)]);
+    assert_eq!(live, vec![(8, false), (9, true), (10, true), (11, false)]);
     assert_ledger_clean(&app).await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

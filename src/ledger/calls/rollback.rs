@@ -39,7 +39,10 @@ impl MoneyCall for RollbackCall {
         db::prepare(client, &statements).await?;
         // The context goes out first, the other reads after it in the same round trip:
         // each sees at least what it saw, and its ledger sequence, checked under the
-        // player's lock, dates them all.
+        // player's lock, dates them all. The bet's rows go out before the bet itself:
+        // an archive committing in between (it bumps no sequence) can then show the
+        // bet archived with its rows still live, which the archived-bet rule reads,
+        // but never the bet live with its rollback already archived. Keep this order.
         let (ctx, bet_rows, found) = try_join!(
             db::movement::context(client, &cmd.key, &cmd.player, None, None, None),
             db::ledger::bet_rows(client, provider, target, player),

@@ -56,7 +56,7 @@ pub fn decide(
     movement.reference_transaction_id = Some(cmd.target.clone());
     let target = match ctx.target {
         Some(Target::Live(entry)) => entry,
-        Some(Target::Archived(call)) => return archived(call, cmd, movement, player),
+        Some(Target::Archived(call)) => return archived(call, ctx.bet_rows, cmd, movement, player),
         // Never seen: a tombstone that refuses the bet if it still arrives.
         None => {
             return match policy.unknown_rollback {
@@ -102,18 +102,26 @@ pub fn decide(
 
 /// A rollback naming a call of an archived month. The month is final: its bets are
 /// settled for good and what they took is no longer here to give back, but a bet that
-/// was reversed answers a second rollback as a live one does, without moving money.
+/// was reversed answers a second rollback as a live one does, without moving money. It
+/// was reversed when its receipt says so (a rollback archived with it or after it) or
+/// when a live rollback references it (one in a month not archived yet, or one that
+/// committed while the bet's month was being archived).
 fn archived(
     call: ArchivedCall<'_>,
+    bet_rows: &[Entry],
     cmd: &RollbackCommand,
     mut movement: Movement,
     player: &Player,
 ) -> Decision {
+    let reversed = call.reversed
+        || bet_rows
+            .iter()
+            .any(|r| r.kind == TransactionKind::Rollback && r.reference_id == Some(call.ledger_id));
     if call.player_id != &cmd.player {
         Decision::Fail(not_found())
     } else if call.kind != TransactionKind::Bet {
         Decision::Refuse(Reason::RollbackNotAllowed)
-    } else if call.reversed {
+    } else if reversed {
         movement.reference_id = Some(call.ledger_id);
         movement.plan(player)
     } else {
@@ -240,9 +248,25 @@ mod tests {
             settled_rollback: SettledRollback::Refund,
             ..Policy::V1
         };
+        let bet_id = Uuid::from_u128(7);
+        // A live rollback of the archived bet, and one of some other bet.
+        let mut reversal = entry(TransactionKind::Rollback, "rb0", &[("cash", 10)]);
+        reversal.reference_id = Some(bet_id);
+        let mut elsewhere = reversal.clone();
+        elsewhere.reference_id = Some(Uuid::from_u128(8));
+        let (reversal, elsewhere) = ([reversal], [elsewhere]);
+        let with_rows = |kind, reversed, bet_rows| RollbackContext {
+            target: Some(Target::Archived(ArchivedCall {
+                ledger_id: bet_id,
+                player_id: &me,
+                kind,
+                reversed,
+            })),
+            bet_rows,
+        };
         let archived = |player_id, kind, reversed| RollbackContext {
             target: Some(Target::Archived(ArchivedCall {
-                ledger_id: Uuid::nil(),
+                ledger_id: bet_id,
                 player_id,
                 kind,
                 reversed,
@@ -250,6 +274,16 @@ mod tests {
             bet_rows: &[],
         };
         let table = [
+            (
+                with_rows(TransactionKind::Bet, false, &reversal),
+                &Policy::V1,
+                Ok(()),
+            ),
+            (
+                with_rows(TransactionKind::Bet, false, &elsewhere),
+                &Policy::V1,
+                Err("bet_already_settled"),
+            ),
             (
                 archived(&me, TransactionKind::Bet, false),
                 &Policy::V1,
