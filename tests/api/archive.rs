@@ -474,6 +474,84 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Receipts and tombstones kept by the first version of the archive (migration
+/// 20261203000002) get what the second keeps: whether a bet was reversed (by an
+/// archived rollback of the same provider, player and bet id), no call ids, and
+/// tombstones keyed by their ids.
+#[tokio::test]
+async fn the_first_archives_receipts_learn_which_bets_were_reversed() {
+    let url = crate::helpers::fresh_database().await;
+    crate::legacy_records::migrate_before(&url, 20261204000001).await;
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let ids: Vec<Uuid> = (1..=5).map(Uuid::from_u128).collect();
+    // A bet and its archived rollback; an open bet; a bet of another provider with the
+    // same id, and one of another player.
+    let receipts: [(&str, &str, &str, &str, Option<&str>); 5] = [
+        ("demo", "b1", "p1", "bet", None),
+        ("demo", "rb1", "p1", "rollback", Some("b1")),
+        ("demo", "b2", "p1", "bet", None),
+        ("other", "b1", "p1", "bet", None),
+        ("demo", "b1", "p2", "bet", None),
+    ];
+    for (ledger_id, (provider, tx, player, kind, linked)) in ids.iter().zip(receipts) {
+        db.execute(
+            "INSERT INTO ledger_receipts (ledger_id, provider_id, transaction_id, player_id, \
+                 kind, currency, balance_after, linked_bet) \
+             VALUES ($1, $2, $3, $4, $5, 'EUR', '{}', $6)",
+            &[ledger_id, &provider, &tx, &player, &kind, &linked],
+        )
+        .await
+        .unwrap();
+    }
+    db.execute(
+        "INSERT INTO ledger_tombstones VALUES \
+             (ledger_key('demo', 'ghost', 'p1'), 'demo', 'ghost', 'p1', $1)",
+        &[&Uuid::from_u128(9)],
+    )
+    .await
+    .unwrap();
+
+    let app = TestApp::spawn_on(url, |_| {}).await;
+    let db = app.db().await;
+    let reversed: Vec<bool> = db
+        .query(
+            "SELECT reversed FROM ledger_receipts ORDER BY ledger_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(reversed, vec![true, false, false, false, false]);
+    let columns: Vec<String> = db
+        .query(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns \
+             WHERE table_name IN ('ledger_receipts', 'ledger_tombstones') \
+               AND column_name IN ('provider_id', 'transaction_id', 'key') ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(columns, vec!["ledger_tombstones.provider_id"]);
+    let kept: i64 = db
+        .query_one(
+            "SELECT count(*) FROM ledger_tombstones \
+             WHERE (provider_id, reference_transaction_id, player_id) = ('demo', 'ghost', 'p1')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 1);
+}
+
 fn id_of(body: &serde_json::Value) -> String {
     body["transaction_id"].as_str().unwrap().to_owned()
 }

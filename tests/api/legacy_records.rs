@@ -34,7 +34,7 @@ const OPERATOR: &str = "@operator";
 const GAME: &str = "slots";
 
 /// Applies the embedded migrations older than `version`, as the old version did.
-async fn migrate_before(url: &str, version: i64) {
+pub(crate) async fn migrate_before(url: &str, version: i64) {
     let migrator = &wallet::db::MIGRATOR;
     assert!(
         migrator.iter().any(|m| m.version == version),
