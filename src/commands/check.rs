@@ -110,28 +110,30 @@ pub async fn check_db(settings: &Settings) -> anyhow::Result<ExitCode> {
 pub async fn check_ledger(settings: &Settings) -> anyhow::Result<ExitCode> {
     let pool = db::single_connection_pool(&settings.database.url, "wallet-check")?;
     let client = db::acquire(&pool).await?;
-    // The locks come before the snapshot (a SELECT would take it). The archive's lock,
-    // shared and held by the session, waits for an archive that runs and keeps one from
-    // starting (it waits for this one, or gives up before doing any work); the ledger's
-    // lock keeps any other detach of a partition from committing between the snapshot
-    // and the reads.
-    client
-        .batch_execute("SELECT pg_advisory_lock_shared(ledger_archive_lock())")
-        .await?;
-    client
+    // The locks come before the snapshot (a SELECT would take it). SHARE on
+    // `ledger_archives` waits for no archive: one that runs holds it EXCLUSIVE (and
+    // one that starts meanwhile waits for this check, or gives up before any work);
+    // the ledger's lock keeps any detach of a partition from committing between the
+    // snapshot and the reads.
+    let locked = client
         .batch_execute(
             "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+             SET LOCAL lock_timeout = '10s'; \
+             LOCK TABLE ledger_archives IN SHARE MODE; \
              LOCK TABLE transactions IN ACCESS SHARE MODE",
         )
-        .await?;
+        .await;
+    if let Err(e) = locked {
+        if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+            anyhow::bail!("a `wallet archive` is running; run check-ledger again when it ends");
+        }
+        return Err(e.into());
+    }
     // The rules first: their queries read malformed JSON without failing, the
     // reconciliation's casts do not, and a failed statement ends the snapshot.
     let violations = db::health::rule_violations(&client).await?;
     let reconciled = db::health::reconcile(&client).await;
     client.batch_execute("COMMIT").await?;
-    client
-        .batch_execute("SELECT pg_advisory_unlock_shared(ledger_archive_lock())")
-        .await?;
 
     let mut reconciles = false;
     match &reconciled {

@@ -1,4 +1,4 @@
-//! The statements of `wallet archive` (migration 20261203000002): what a month of the
+//! The statements of `wallet archive` (migrations 20261203000002 and 20261204000001): what a month of the
 //! ledger leaves behind when its partition is dropped, and the checks made before.
 //!
 //! Every function here runs inside the archive's transaction of one month, on that
@@ -46,27 +46,38 @@ pub async fn newest_allowed_before(tx: &Transaction<'_>) -> Result<NaiveDate, Db
     Ok(row.get(0))
 }
 
-/// Takes the locks the archive of a month holds to its end: the partitions' advisory
-/// lock (no second archive, no partition created meanwhile), the archive's (no `wallet
-/// check-ledger` running, none starting) and a SHARE lock on the month's partition (no
-/// row can be added to it; money calls read it as before). The
+/// Takes the locks the archive of a month holds to its end: EXCLUSIVE on
+/// `ledger_archives` (no second archive, no `wallet check-ledger` running or starting:
+/// it holds SHARE), the partitions' advisory lock (no partition created meanwhile) and
+/// SHARE on the month's partition (no row can be added to it; money calls read it as
+/// before). Each waits 10 s at most. The
 /// archive of a month may take longer than the profile's statement and idle timeouts
 /// allow a money call, so it lifts them for its own transaction, and it pins the date
 /// style and time zone the file's timestamps are written in.
 pub async fn lock_month(tx: &Transaction<'_>, partition: &str) -> Result<(), DbError> {
-    tx.batch_execute(&statement(
-        "SET LOCAL lock_timeout = '10s'; \
+    let locked = tx
+        .batch_execute(&statement(
+            "SET LOCAL lock_timeout = '10s'; \
          SET LOCAL statement_timeout = 0; \
          SET LOCAL idle_in_transaction_session_timeout = 0; \
          SET LOCAL DateStyle = 'ISO, MDY'; \
          SET LOCAL TimeZone = 'UTC'; \
+         LOCK TABLE ledger_archives IN EXCLUSIVE MODE; \
          SELECT pg_advisory_xact_lock(ledger_partitions_lock()); \
-         SELECT pg_advisory_xact_lock(ledger_archive_lock()); \
          LOCK TABLE {p} IN SHARE MODE",
-        partition,
-    )?)
-    .await?;
-    Ok(())
+            partition,
+        )?)
+        .await;
+    match locked {
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+            Err(DbError::Data(
+                "waited 10 s for a lock: a `wallet check-ledger` or another archive is \
+                 running (or a partition being created); nothing was archived, run it again"
+                    .to_owned(),
+            ))
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Where a month's rows do not continue each player's carried ledger: per player, the
@@ -156,9 +167,10 @@ pub async fn keep_what_stays(
     let receipts = tx
         .execute(
             &statement(
-                "INSERT INTO ledger_receipts (ledger_id, player_id, kind, currency, \
-                     balance_after, linked_bet, reversed) \
-                 SELECT t.id, t.player_id, t.kind, t.currency, t.balance_after, \
+                "INSERT INTO ledger_receipts (ledger_id, provider_id, transaction_id, player_id, \
+                     kind, currency, balance_after, linked_bet, reversed) \
+                 SELECT t.id, t.provider_id, t.transaction_id, t.player_id, t.kind, t.currency, \
+                        t.balance_after, \
                         CASE WHEN t.reference_id IS NOT NULL THEN t.reference_transaction_id END, \
                         t.kind = 'bet' AND EXISTS (SELECT 1 FROM {p} r \
                             WHERE ledger_key(r.provider_id, r.reference_transaction_id, r.player_id) \
@@ -198,19 +210,43 @@ pub async fn keep_what_stays(
     tx.execute(
         &statement(
             "INSERT INTO ledger_tombstones \
-                 (provider_id, reference_transaction_id, player_id, ledger_id) \
-             SELECT DISTINCT ON (provider_id, reference_transaction_id, player_id) \
+                 (key, provider_id, reference_transaction_id, player_id, ledger_id) \
+             SELECT DISTINCT ON (1) \
+                    ledger_key(provider_id, reference_transaction_id, player_id), \
                     provider_id, reference_transaction_id, player_id, id \
              FROM {p} \
              WHERE kind = 'rollback' AND reference_id IS NULL \
                AND reference_transaction_id IS NOT NULL \
-             ORDER BY provider_id, reference_transaction_id, player_id, id \
-             ON CONFLICT DO NOTHING",
+             ORDER BY 1, id \
+             ON CONFLICT (key) DO NOTHING",
             partition,
         )?,
         &[],
     )
     .await?;
+    // The key is a hash of the ids: a tombstone whose key another one's ids already took
+    // would be dropped by the ON CONFLICT above; the archive stops rather than lose it.
+    let lost: i64 = tx
+        .query_one(
+            &statement(
+                "SELECT count(*) FROM {p} t \
+                 WHERE t.kind = 'rollback' AND t.reference_id IS NULL \
+                   AND t.reference_transaction_id IS NOT NULL \
+                   AND NOT EXISTS (SELECT 1 FROM ledger_tombstones z \
+                       WHERE z.key = ledger_key(t.provider_id, t.reference_transaction_id, t.player_id) \
+                         AND (z.provider_id, z.reference_transaction_id, z.player_id) \
+                             = (t.provider_id, t.reference_transaction_id, t.player_id))",
+                partition,
+            )?,
+            &[],
+        )
+        .await?
+        .get(0);
+    if lost != 0 {
+        return Err(DbError::Data(format!(
+            "{lost} tombstone(s) of {partition} share a key with other ids; nothing was archived"
+        )));
+    }
     tx.execute(
         "INSERT INTO ledger_archives (month, partition, row_count, file, bytes, sha256) \
          VALUES ($1, $2, $3, $4, $5, $6)",

@@ -69,7 +69,8 @@ SELECT k.fingerprint, k.refusal,
                  IS NOT DISTINCT FROM ($1, $5, $6)
              AND x.kind = 'rollback'
            UNION ALL SELECT 1 FROM ledger_tombstones z
-           WHERE (z.provider_id, z.reference_transaction_id, z.player_id) = ($1, $5, $6)),
+           WHERE z.key = ledger_key($1, $5, $6)
+             AND (z.provider_id, z.reference_transaction_id, z.player_id) = ($1, $5, $6)),
        r.ctid::text, p.ledger_seq, p.ctid, bal.categories, bal.tids
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN players p ON p.player_id = $6

@@ -474,10 +474,52 @@ async fn two_months_in_one_run_carry_on_and_a_reversed_bet_stays_reversed() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Receipts and tombstones kept by the first version of the archive (migration
-/// 20261203000002) get what the second keeps: whether a bet was reversed (by an
-/// archived rollback of the same provider, player and bet id), no call ids, and
-/// tombstones keyed by their ids.
+/// A `wallet check-ledger` and an archive never overlap: the check holds SHARE on
+/// `ledger_archives` for its snapshot, and an archive that finds it held gives up after
+/// 10 s before doing any work.
+#[tokio::test]
+async fn an_archive_waits_for_no_check_ledger() {
+    let app = TestApp::spawn().await;
+    let a = seat(&app, "100", "0").await;
+    assert_ok(
+        &app.provider(
+            "bet",
+            bet_body(&a.player, &a.session, &id("r"), &id("b"), "10.00"),
+        )
+        .await,
+    );
+    let mut db = app.db().await;
+    let two_ago = month(&db, -2).await;
+    move_player_to(&mut db, &a.player, two_ago).await;
+
+    let check = db.transaction().await.unwrap();
+    check
+        .batch_execute("LOCK TABLE ledger_archives IN SHARE MODE")
+        .await
+        .unwrap();
+    let dir = archive_dir();
+    let before = month(&app.db().await, -1).await;
+    let err = archive(&app, before, &dir).await.unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("check-ledger"), "{message}");
+    let partition = format!("transactions_{}", two_ago.format("%Y_%m"));
+    let still: Option<String> = check
+        .query_one("SELECT to_regclass($1)::text", &[&partition])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(still.as_deref(), Some(partition.as_str()));
+    check.commit().await.unwrap();
+
+    let archived = archive(&app, before, &dir).await.unwrap();
+    assert_eq!(archived.len(), 1);
+    assert_ledger_clean(&app).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Receipts kept by the first version of the archive (migration 20261203000002) learn
+/// whether their bet was reversed (by an archived rollback of the same provider, player
+/// and bet id), and nothing the first version reads is gone.
 #[tokio::test]
 async fn the_first_archives_receipts_learn_which_bets_were_reversed() {
     let url = crate::helpers::fresh_database().await;
@@ -527,29 +569,40 @@ async fn the_first_archives_receipts_learn_which_bets_were_reversed() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(reversed, vec![true, false, false, false, false]);
-    let columns: Vec<String> = db
-        .query(
-            "SELECT table_name || '.' || column_name FROM information_schema.columns \
-             WHERE table_name IN ('ledger_receipts', 'ledger_tombstones') \
-               AND column_name IN ('provider_id', 'transaction_id', 'key') ORDER BY 1",
+    // Whatever writes a receipt from here on says whether its bet was reversed.
+    let column = db
+        .query_one(
+            "SELECT is_nullable, column_default FROM information_schema.columns \
+             WHERE table_name = 'ledger_receipts' AND column_name = 'reversed'",
             &[],
         )
         .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(columns, vec!["ledger_tombstones.provider_id"]);
+        .unwrap();
+    assert_eq!(column.get::<_, String>(0), "NO");
+    assert_eq!(column.get::<_, Option<String>>(1), None);
+    // Only added: the tombstones and the receipts' call ids stay for the replicas of
+    // the version before, which read them during a rolling deploy.
     let kept: i64 = db
         .query_one(
             "SELECT count(*) FROM ledger_tombstones \
-             WHERE (provider_id, reference_transaction_id, player_id) = ('demo', 'ghost', 'p1')",
+             WHERE key = ledger_key('demo', 'ghost', 'p1') \
+               AND (provider_id, reference_transaction_id, player_id) = ('demo', 'ghost', 'p1')",
             &[],
         )
         .await
         .unwrap()
         .get(0);
     assert_eq!(kept, 1);
+    let ids: i64 = db
+        .query_one(
+            "SELECT count(*) FROM ledger_receipts WHERE provider_id IS NOT NULL \
+               AND transaction_id IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ids, 5);
 }
 
 fn id_of(body: &serde_json::Value) -> String {
