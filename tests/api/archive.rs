@@ -519,7 +519,7 @@ async fn an_archive_waits_for_no_check_ledger() {
 
 /// Receipts kept by the first version of the archive (migration 20261203000002) learn
 /// whether their bet was reversed (by an archived rollback of the same provider, player
-/// and bet id), and nothing the first version reads is gone.
+/// and bet id, or a live one), and nothing the first version reads is gone.
 #[tokio::test]
 async fn the_first_archives_receipts_learn_which_bets_were_reversed() {
     let url = crate::helpers::fresh_database().await;
@@ -529,8 +529,8 @@ async fn the_first_archives_receipts_learn_which_bets_were_reversed() {
         .unwrap();
     tokio::spawn(connection);
     let ids: Vec<Uuid> = (1..=5).map(Uuid::from_u128).collect();
-    // A bet and its archived rollback; an open bet; a bet of another provider with the
-    // same id, and one of another player.
+    // A bet and its archived rollback; a bet whose rollback is live; a bet of another
+    // provider with the same id as the first, and one of another player.
     let receipts: [(&str, &str, &str, &str, Option<&str>); 5] = [
         ("demo", "b1", "p1", "bet", None),
         ("demo", "rb1", "p1", "rollback", Some("b1")),
@@ -548,6 +548,16 @@ async fn the_first_archives_receipts_learn_which_bets_were_reversed() {
         .await
         .unwrap();
     }
+    // Bet 2's rollback is live: this month's.
+    db.execute(
+        "INSERT INTO transactions (id, provider_id, transaction_id, player_id, kind, amount, \
+             currency, split, balance_after, reference_id, reference_transaction_id, seq) \
+         VALUES (ledger_id_floor(now()), 'demo', 'rb2', 'p1', 'rollback', 0, 'EUR', '{}', '{}', \
+                 $1, 'b2', 1)",
+        &[&ids[2]],
+    )
+    .await
+    .unwrap();
     db.execute(
         "INSERT INTO ledger_tombstones VALUES \
              (ledger_key('demo', 'ghost', 'p1'), 'demo', 'ghost', 'p1', $1)",
@@ -568,7 +578,7 @@ async fn the_first_archives_receipts_learn_which_bets_were_reversed() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(reversed, vec![true, false, false, false, false]);
+    assert_eq!(reversed, vec![true, false, true, false, false]);
     // Whatever writes a receipt from here on says whether its bet was reversed.
     let column = db
         .query_one(
