@@ -1,9 +1,9 @@
 //! `wallet archive --before YYYY-MM`: moves whole months of the ledger out of the
 //! database into checksummed CSV files, oldest month first, each in one transaction.
 //!
-//! For one month, in one READ COMMITTED transaction that holds the partition lock of
-//! `db::partitions` (no two archives, no partition created meanwhile) and a SHARE lock
-//! on the month's partition (no row can be added to it):
+//! For one month, in one READ COMMITTED transaction that holds `db::archive::lock_month`'s
+//! locks (no second archive and no `wallet check-ledger` meanwhile, no partition created,
+//! no row added to the month):
 //!
 //! 1. the month must continue every player's carried ledger (`db::archive::BOUNDARY`),
 //!    so that what is carried stays the sum of everything archived;

@@ -1,5 +1,6 @@
-//! The statements of `wallet archive` (migrations 20261203000002 and 20261204000001): what a month of the
-//! ledger leaves behind when its partition is dropped, and the checks made before.
+//! The statements of `wallet archive` (migrations 20261203000002 and 20261204000001):
+//! what a month of the ledger leaves behind when its partition is dropped, and the
+//! checks made before.
 //!
 //! Every function here runs inside the archive's transaction of one month, on that
 //! month's partition, named as [`super::partitions::list`] lists it
@@ -50,21 +51,21 @@ pub async fn newest_allowed_before(tx: &Transaction<'_>) -> Result<NaiveDate, Db
 /// `ledger_archives` (no second archive, no `wallet check-ledger` running or starting:
 /// it holds SHARE), the partitions' advisory lock (no partition created meanwhile) and
 /// SHARE on the month's partition (no row can be added to it; money calls read it as
-/// before). Each waits 10 s at most. The
-/// archive of a month may take longer than the profile's statement and idle timeouts
-/// allow a money call, so it lifts them for its own transaction, and it pins the date
-/// style and time zone the file's timestamps are written in.
+/// before). Each waits 10 s at most. The archive of a month may take longer than the
+/// profile's statement and idle timeouts allow a money call, so it lifts them for its
+/// own transaction, and it pins the date style and time zone the file's timestamps are
+/// written in.
 pub async fn lock_month(tx: &Transaction<'_>, partition: &str) -> Result<(), DbError> {
     let locked = tx
         .batch_execute(&statement(
             "SET LOCAL lock_timeout = '10s'; \
-         SET LOCAL statement_timeout = 0; \
-         SET LOCAL idle_in_transaction_session_timeout = 0; \
-         SET LOCAL DateStyle = 'ISO, MDY'; \
-         SET LOCAL TimeZone = 'UTC'; \
-         LOCK TABLE ledger_archives IN EXCLUSIVE MODE; \
-         SELECT pg_advisory_xact_lock(ledger_partitions_lock()); \
-         LOCK TABLE {p} IN SHARE MODE",
+             SET LOCAL statement_timeout = 0; \
+             SET LOCAL idle_in_transaction_session_timeout = 0; \
+             SET LOCAL DateStyle = 'ISO, MDY'; \
+             SET LOCAL TimeZone = 'UTC'; \
+             LOCK TABLE ledger_archives IN EXCLUSIVE MODE; \
+             SELECT pg_advisory_xact_lock(ledger_partitions_lock()); \
+             LOCK TABLE {p} IN SHARE MODE",
             partition,
         )?)
         .await;

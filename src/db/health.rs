@@ -163,7 +163,7 @@ pub mod rule {
     /// Every ledger row is the applied record of its call: the idempotency record of its
     /// `(provider, transaction_id)` exists and points at it (so no call has two rows),
     /// every applied record points at a ledger row or an archived receipt, and every
-    /// receipt is an applied record's.
+    /// receipt is its call's applied record.
     pub const RECORDED_ONCE: &str = "recorded-once";
 
     pub const ALL: &[&str] = &[
@@ -264,8 +264,8 @@ SELECT t.id, t.player_id,
                         t.kind, t.provider_id, t.transaction_id, t.id, t.reference_id)
             ELSE format('%s %s/%s (%s) references %s %s/%s (%s) of player %s',
                         t.kind, t.provider_id, t.transaction_id, t.id,
-                        coalesce(x.kind, 'archived ' || a.kind), coalesce(x.provider_id, '?'),
-                        coalesce(x.transaction_id, '?'), t.reference_id,
+                        coalesce(x.kind, a.kind), coalesce(x.provider_id, a.provider_id),
+                        coalesce(x.transaction_id, a.transaction_id), t.reference_id,
                         coalesce(x.player_id, a.player_id))
        END
 FROM transactions t
@@ -410,7 +410,7 @@ ORDER BY 2, 1";
 /// Rule 7: ledger rows that are not their call's applied record (none, a refusal, or
 /// another row: the same call written twice), applied records whose row is missing and
 /// was not archived (reported with that row's id and no player), and archived receipts
-/// that no applied record names or whose row is still live.
+/// that are not their call's applied record or whose row is still live.
 const RECORDED_ONCE_SQL: &str = "\
 SELECT t.id, t.player_id,
        CASE WHEN k.key IS NULL
@@ -435,17 +435,15 @@ WHERE k.ledger_id IS NOT NULL AND t.id IS NULL
 UNION ALL
 SELECT a.ledger_id, a.player_id,
        CASE WHEN t.id IS NOT NULL
-                THEN format('the archived %s %s is a live ledger row too', a.kind, a.ledger_id)
-            WHEN count(k.key) = 0
-                THEN format('the archived %s %s is no call''s applied record', a.kind, a.ledger_id)
-            ELSE format('the archived %s %s is the applied record of %s calls',
-                        a.kind, a.ledger_id, count(k.key))
+                THEN format('the archived %s %s/%s (%s) is a live ledger row too',
+                            a.kind, a.provider_id, a.transaction_id, a.ledger_id)
+            ELSE format('the archived %s %s/%s (%s) is not its call''s applied record',
+                        a.kind, a.provider_id, a.transaction_id, a.ledger_id)
        END
 FROM ledger_receipts a
-LEFT JOIN idempotency_keys k ON k.ledger_id = a.ledger_id
+LEFT JOIN idempotency_keys k ON k.key = call_key(a.provider_id, a.transaction_id)
 LEFT JOIN transactions t ON t.id = a.ledger_id
-GROUP BY a.ledger_id, a.player_id, a.kind, t.id
-HAVING count(k.key) <> 1 OR t.id IS NOT NULL
+WHERE k.ledger_id IS DISTINCT FROM a.ledger_id OR t.id IS NOT NULL
 ORDER BY 2, 1";
 
 /// Every row that breaks a money rule, rule by rule ([`rule::ALL`]), each rule's rows
@@ -471,7 +469,7 @@ ORDER BY 2, 1";
 ///    plus or minus the split, category by category.
 /// 7. [`rule::RECORDED_ONCE`]: every ledger row is the one its call's idempotency
 ///    record names, every applied record names a ledger row or an archived receipt,
-///    and every receipt is an applied record's and no live row.
+///    and every receipt is its call's applied record and no live row.
 pub async fn rule_violations(client: &Client) -> Result<Vec<Violation>, DbError> {
     let checks: [(&'static str, &str); 7] = [
         (rule::REVERSED_ONCE, REVERSED_ONCE_SQL),

@@ -76,7 +76,9 @@ pub const FIND: &str = concat!(
      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
             NULL, NULL, NULL, NULL, r.ledger_id, r.player_id, r.kind, r.reversed \
      FROM ledger_receipts r \
-     WHERE r.ledger_id = (SELECT ledger_id FROM applied) AND NOT EXISTS (SELECT 1 FROM live)"
+     WHERE r.ledger_id = (SELECT ledger_id FROM applied) \
+       AND r.provider_id = $1 AND r.transaction_id = $2 \
+       AND NOT EXISTS (SELECT 1 FROM live)"
 );
 
 /// [`round_rows`]'s statement.

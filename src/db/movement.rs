@@ -53,10 +53,8 @@ pub struct Seen {
 /// one.
 pub const CONTEXT: &str = "\
 SELECT k.fingerprint, k.refusal,
-       coalesce(t.id, a.ledger_id),
-       coalesce(t.provider_id, CASE WHEN a.ledger_id IS NOT NULL THEN $1 END),
-       coalesce(t.transaction_id, CASE WHEN a.ledger_id IS NOT NULL THEN $2 END),
-       coalesce(t.balance_after, a.balance_after),
+       coalesce(t.id, a.ledger_id), coalesce(t.provider_id, a.provider_id),
+       coalesce(t.transaction_id, a.transaction_id), coalesce(t.balance_after, a.balance_after),
        coalesce(t.currency, a.currency),
        CASE WHEN t.id IS NULL THEN a.linked_bet IS NOT NULL ELSE t.reference_id IS NOT NULL END,
        CASE WHEN t.id IS NULL THEN a.linked_bet ELSE t.reference_transaction_id END,
