@@ -41,7 +41,9 @@
 #   BENCH_VOLUME [unset] (1: the volume line: the sustained load alternately on an empty
 #   database and on one loaded with BENCH_VOLUME_CALLS [20000000] synthetic calls of
 #   BENCH_VOLUME_PLAYERS [100000] players, twice each; loading 20 M takes about 20 min
-#   and 15 GB here)
+#   and 15 GB here; each pass also reports WAL bytes, full-page images and shared-buffer
+#   misses per call)  BENCH_VOLUME_SETTING [unset] (e.g. "wal_compression = lz4": the
+#   volume's passes once more with this server setting)
 #
 # Everything started here (server, cluster) is stopped on exit, whatever the outcome.
 set -euo pipefail
@@ -527,20 +529,76 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
         start_wallet "$vol_port" vol-empty)
     loaded_pid=$(wallet_db_url="postgres://wallet@127.0.0.1:$pg_port/vol_loaded" \
         start_wallet "$((vol_port + 1))" vol-loaded)
-    vol_rates=()
-    for pass in 1 2; do
-        for db in empty loaded; do
-            port=$vol_port
-            [[ $db == loaded ]] && port=$((vol_port + 1))
-            name="volume-$db-$pass"
-            log "loadgen $name: sustained on vol_$db"
-            "$wallet" loadgen --url "http://127.0.0.1:$port" --seed "$seed" --json \
-                --concurrency "$concurrency" --players "$players" --duration "$duration" \
-                >"$out/$name.json" 2>"$out/$name.err" ||
-                log "loadgen $name exited non-zero (money check failed?)"
-            vol_rates+=("$(j "$name" '.calls_per_s | floor')")
+    # vol_counters DB: the cluster's WAL bytes and full-page images so far, and DB's
+    # shared-buffer misses and hits (the passes run one at a time, so a pass's deltas
+    # are its own, its set-up included).
+    vol_counters() {
+        pg_psql "$pg_port" -d postgres -At -F' ' -c "SELECT pg_stat_force_next_flush()" \
+            -c "SELECT w.wal_bytes, w.wal_fpi, d.blks_read, d.blks_hit
+                  FROM pg_stat_wal w, pg_stat_database d WHERE d.datname = '$1'" | tail -1
+    }
+    # vol_passes TAG: the sustained load on vol_empty and vol_loaded alternately, twice
+    # each (reports volume-TAG{empty,loaded}-{1,2}.json, WAL and buffer reads per call in
+    # volume-TAG*.io).
+    vol_passes() {
+        local tag=$1 pass db port name before after
+        for pass in 1 2; do
+            for db in empty loaded; do
+                port=$vol_port
+                [[ $db == loaded ]] && port=$((vol_port + 1))
+                name="volume-$tag$db-$pass"
+                log "loadgen $name: sustained on vol_$db"
+                before=$(vol_counters "vol_$db")
+                "$wallet" loadgen --url "http://127.0.0.1:$port" --seed "$seed" --json \
+                    --concurrency "$concurrency" --players "$players" --duration "$duration" \
+                    >"$out/$name.json" 2>"$out/$name.err" ||
+                    log "loadgen $name exited non-zero (money check failed?)"
+                # Idle backends report their statistics within 10 s.
+                sleep 11
+                after=$(vol_counters "vol_$db")
+                # WAL bytes, full-page images and buffer misses per money call, hit rate.
+                awk -v c="$(j "$name" '.calls')" -v b="$before" -v a="$after" 'BEGIN {
+                    split(b, x, " "); split(a, y, " ");
+                    if (c + 0 == 0) { print "n/a n/a n/a n/a"; exit }
+                    hits = y[4] - x[4]; reads = y[3] - x[3];
+                    printf "%.0f %.2f %.2f %.2f%%\n", (y[1] - x[1]) / c, (y[2] - x[2]) / c,
+                        reads / c, 100 * hits / (hits + reads + 1e-9) }' >"$out/$name.io"
+            done
         done
-    done
+    }
+    # vol_rows TAG LABEL: the table rows of one set of passes.
+    vol_rows() {
+        local tag=$1 label=$2 n r=()
+        for n in empty-1 loaded-1 empty-2 loaded-2; do r+=("$(j "volume-$tag$n" '.calls_per_s | floor')"); done
+        row "  sustained$label, empty / loaded, pass 1 (money calls/s)" "${r[0]} / ${r[1]}"
+        row "  sustained$label, empty / loaded, pass 2 (money calls/s)" "${r[2]} / ${r[3]}"
+        row "  loaded / empty$label (mean of both passes)" "$(ratio "$((r[1] + r[3]))" "$((r[0] + r[2]))")"
+        for n in empty loaded; do
+            row "  $n$label: WAL B, full pages, buffer misses per call, hits" "$(for p in 1 2; do cat "$out/volume-$tag$n-$p.io"; done | paste -sd/)"
+        done
+        row "  money check$label, empty 1 / loaded 1 / empty 2 / loaded 2" "$(for n in empty-1 loaded-1 empty-2 loaded-2; do j "volume-$tag$n" 'if .money_check.clean then "clean" else "FAILED" end'; done | paste -sd/)"
+    }
+    vol_passes ""
+    # What each statement cost on either database over the passes with the
+    # configured settings.
+    pg_psql "$pg_port" -d wallet -P pager=off -c "
+        SELECT d.datname, s.calls, round(s.mean_exec_time::numeric, 3) AS mean_ms,
+               s.shared_blks_read AS blks_read, s.shared_blks_dirtied AS blks_dirtied,
+               s.wal_fpi, left(regexp_replace(s.query, '\s+', ' ', 'g'), 70) AS query
+          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+         WHERE d.datname IN ('vol_empty', 'vol_loaded') AND s.calls > 1000
+         ORDER BY left(regexp_replace(s.query, '\s+', ' ', 'g'), 70), d.datname" \
+        >"$out/volume-statements.txt" 2>&1 || true
+    # BENCH_VOLUME_SETTING (e.g. "wal_compression = lz4"): the same passes again with it
+    # set for the cluster (ALTER SYSTEM, reloaded), then reset.
+    if [[ -n ${BENCH_VOLUME_SETTING:-} ]]; then
+        pg_psql "$pg_port" -d postgres -c "ALTER SYSTEM SET $BENCH_VOLUME_SETTING" \
+            -c "SELECT pg_reload_conf()" >/dev/null || pg_die "setting $BENCH_VOLUME_SETTING failed"
+        sleep 1
+        vol_passes "set-"
+        pg_psql "$pg_port" -d postgres -c "ALTER SYSTEM RESET ${BENCH_VOLUME_SETTING%%=*}" \
+            -c "SELECT pg_reload_conf()" >/dev/null
+    fi
     kill -TERM "$empty_pid" "$loaded_pid" 2>/dev/null || true
     vol_sizes=$(pg_psql "$pg_port" -d vol_loaded -At -F'|' -c "
         SELECT pg_size_pretty(pg_database_size('vol_loaded')),
@@ -556,10 +614,10 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
     IFS='|' read -r vol_size vol_rows vol_per_row <<<"$vol_sizes"
     printf '\n'
     row "volume: $vol_rows ledger rows loaded in $vol_load_s s" "database $vol_size, $vol_per_row B per row (per relation: $out/volume-sizes.txt)"
-    row "  sustained, empty / loaded, pass 1 (money calls/s)" "${vol_rates[0]} / ${vol_rates[1]}"
-    row "  sustained, empty / loaded, pass 2 (money calls/s)" "${vol_rates[2]} / ${vol_rates[3]}"
-    row "  loaded / empty (mean of both passes)" "$(ratio "$((vol_rates[1] + vol_rates[3]))" "$((vol_rates[0] + vol_rates[2]))")"
-    row "  money check, empty 1 / loaded 1 / empty 2 / loaded 2" "$(for n in empty-1 loaded-1 empty-2 loaded-2; do j "volume-$n" 'if .money_check.clean then "clean" else "FAILED" end'; done | paste -sd/)"
+    vol_rows "" ""
+    if [[ -n ${BENCH_VOLUME_SETTING:-} ]]; then
+        vol_rows "set-" " ($BENCH_VOLUME_SETTING)"
+    fi
     printf '\n'
     pg_psql "$pg_port" -d postgres -c "DROP DATABASE vol_empty WITH (FORCE)" \
         -c "DROP DATABASE vol_loaded WITH (FORCE)" >/dev/null

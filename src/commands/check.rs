@@ -27,6 +27,9 @@ pub const ENTERPRISE_PROFILE: &[(&str, &str)] = &[
     // Not in the brief's list: commit groups need them (README, "Why commit groups").
     ("max_pred_locks_per_page", "32"),
     ("max_pred_locks_per_relation", "1000"),
+    // Not in the brief's list either: compressed full-page images (BENCHMARKS.md,
+    // "Months of ledger").
+    ("wal_compression", "lz4"),
     ("statement_timeout", "1min"),
     ("lock_timeout", "30s"),
     ("synchronous_commit", "on"),
