@@ -42,7 +42,10 @@
 #   database and on one loaded with BENCH_VOLUME_CALLS [20000000] synthetic calls of
 #   BENCH_VOLUME_PLAYERS [100000] players, twice each; loading 20 M takes about 20 min
 #   and 15 GB here; each pass also reports WAL bytes, full-page images and shared-buffer
-#   misses per call)  BENCH_VOLUME_SETTING [unset] (e.g. "wal_compression = lz4": the
+#   misses per call)  BENCH_VOLUME_DURATION [BENCH_DURATION] (seconds per volume pass:
+#   the passes start right after a CHECKPOINT, so a short one measures only the start of
+#   a checkpoint interval, when every first touch of a page writes it whole to WAL)
+#   BENCH_VOLUME_SETTING [unset] (e.g. "wal_compression = lz4": the
 #   volume's passes once more with this server setting)
 #
 # Everything started here (server, cluster) is stopped on exit, whatever the outcome.
@@ -479,6 +482,7 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
     vol_rounds=$(((vol_calls - vol_players) / 2))
     ((vol_rounds > 0)) || pg_die "BENCH_VOLUME_CALLS must exceed BENCH_VOLUME_PLAYERS"
     vol_chunk=250000
+    vol_duration=${BENCH_VOLUME_DURATION:-$duration}
     vol_run="vol-$(date +%s)"
     # The loaded months end a day before now, one round per 100 ms of synthetic time.
     vol_step_ms=100
@@ -550,7 +554,7 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
                 log "loadgen $name: sustained on vol_$db"
                 before=$(vol_counters "vol_$db")
                 "$wallet" loadgen --url "http://127.0.0.1:$port" --seed "$seed" --json \
-                    --concurrency "$concurrency" --players "$players" --duration "$duration" \
+                    --concurrency "$concurrency" --players "$players" --duration "$vol_duration" \
                     >"$out/$name.json" 2>"$out/$name.err" ||
                     log "loadgen $name exited non-zero (money check failed?)"
                 # Idle backends report their statistics within 10 s.
@@ -613,7 +617,7 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
          ORDER BY pg_relation_size(c.oid) DESC LIMIT 16" >"$out/volume-sizes.txt"
     IFS='|' read -r vol_size vol_rows vol_per_row <<<"$vol_sizes"
     printf '\n'
-    row "volume: $vol_rows ledger rows loaded in $vol_load_s s" "database $vol_size, $vol_per_row B per row (per relation: $out/volume-sizes.txt)"
+    row "volume: $vol_rows ledger rows loaded in $vol_load_s s, passes of $vol_duration s" "database $vol_size, $vol_per_row B per row (per relation: $out/volume-sizes.txt)"
     vol_rows "" ""
     if [[ -n ${BENCH_VOLUME_SETTING:-} ]]; then
         vol_rows "set-" " ($BENCH_VOLUME_SETTING)"
