@@ -45,8 +45,8 @@
 #   misses per call)  BENCH_VOLUME_DURATION [BENCH_DURATION] (seconds per volume pass:
 #   the passes start right after a CHECKPOINT, so a short one measures only the start of
 #   a checkpoint interval, when every first touch of a page writes it whole to WAL)
-#   BENCH_VOLUME_SETTING [unset] (e.g. "wal_compression = lz4": the
-#   volume's passes once more with this server setting)
+#   BENCH_VOLUME_SETTING [unset] (e.g. "wal_compression = lz4": the volume's passes
+#   once more with this server setting; one that a reload applies)
 #
 # Everything started here (server, cluster) is stopped on exit, whatever the outcome.
 set -euo pipefail
@@ -570,8 +570,8 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
             done
         done
     }
-    # vol_rows TAG LABEL: the table rows of one set of passes.
-    vol_rows() {
+    # vol_table TAG LABEL: the table rows of one set of passes.
+    vol_table() {
         local tag=$1 label=$2 n r=()
         for n in empty-1 loaded-1 empty-2 loaded-2; do r+=("$(j "volume-$tag$n" '.calls_per_s | floor')"); done
         row "  sustained$label, empty / loaded, pass 1 (money calls/s)" "${r[0]} / ${r[1]}"
@@ -618,9 +618,9 @@ if [[ ${BENCH_VOLUME:-} == 1 ]]; then
     IFS='|' read -r vol_size vol_rows vol_per_row <<<"$vol_sizes"
     printf '\n'
     row "volume: $vol_rows ledger rows loaded in $vol_load_s s, passes of $vol_duration s" "database $vol_size, $vol_per_row B per row (per relation: $out/volume-sizes.txt)"
-    vol_rows "" ""
+    vol_table "" ""
     if [[ -n ${BENCH_VOLUME_SETTING:-} ]]; then
-        vol_rows "set-" " ($BENCH_VOLUME_SETTING)"
+        vol_table "set-" " ($BENCH_VOLUME_SETTING)"
     fi
     printf '\n'
     pg_psql "$pg_port" -d postgres -c "DROP DATABASE vol_empty WITH (FORCE)" \
