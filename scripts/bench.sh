@@ -18,9 +18,10 @@
 # 5. a table of the results; JSON reports, pgbench logs and pg_stat_statements of the
 #    sustained run stay in $BENCH_OUT (default: a fresh /tmp/wallet-bench-XXXXXX);
 # 6. the same three loads through HAProxy (round robin; installed with apt when
-#    missing) to one process and to two processes on the same database, in four passes
-#    alternated one, two, two, one (each side the mean of its two), with the retries
-#    and stale reads of the processes, side by side; then a rolling restart under load.
+#    missing) to one process and to two processes on the same database, in rounds of
+#    four passes alternated one, two, two, one (each side the mean of its passes), with
+#    the retries and stale reads of the processes, side by side; then a rolling restart
+#    under load.
 #
 # Environment (defaults in brackets):
 #   BENCH_PG_PORT [55450]  BENCH_HTTP_PORT [18450]  BENCH_CONCURRENCY [32]
@@ -31,6 +32,8 @@
 #   BENCH_WAKE [unset] (1: also measure the two ways a win can learn of a bet another
 #   process commits: the sustained and burst loads on two processes without the poll,
 #   and the wallet's SQL under pgbench with a NOTIFY per commit group)
+#   BENCH_LB_ROUNDS [1] (rounds of the four alternated passes one, two, two, one: each
+#   side's figure is the mean of its 2 x BENCH_LB_ROUNDS passes)
 #   BENCH_REPLICA_LANES [1] (commit lanes of each of the two processes: together as many
 #   as the one process has, as the README advises for replicas)
 #   BENCH_REPLICA_THREADS [1] (server.worker_threads of each of the two processes: the
@@ -725,11 +728,14 @@ two_pass() {
     log "HAProxy in front of two processes, $replica_lanes commit lane(s) and $replica_threads thread(s) each (pass $1)"
     through_lb "two$1" "$http_port" "$second_port"
 }
-log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'): one process, then two on the same database, alternated"
-one_pass 1
-two_pass 1
-two_pass 2
-one_pass 2
+lb_rounds=${BENCH_LB_ROUNDS:-1}
+log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'): one process, then two on the same database, alternated, $lb_rounds round(s)"
+for ((r = 0; r < lb_rounds; r++)); do
+    one_pass $((2 * r + 1))
+    two_pass $((2 * r + 1))
+    two_pass $((2 * r + 2))
+    one_pass $((2 * r + 2))
+done
 stop_wallets
 server_pid=$(start_replica "$http_port" server-1)
 second_pid=$(start_replica "$second_port" server-2)
@@ -774,18 +780,22 @@ kill -TERM "$haproxy_pid" 2>/dev/null || true
 wait "$haproxy_pid" 2>/dev/null || true
 haproxy_pid=""
 
-# mean NAME FILTER: the mean of FILTER over the two passes NAME1 and NAME2 of a load
-# ("one-sustained" reads lb-one1-sustained and lb-one2-sustained).
-mean() {
-    local side=${1%%-*} load=${1#*-} a b
-    a=$(j "lb-${side}1-$load" "$2")
-    b=$(j "lb-${side}2-$load" "$2")
-    awk -v a="$a" -v b="$b" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%d", (a + b) / 2 }'
+# passes NAME FILTER: FILTER of every pass of a load on one side, in order, one per line
+# ("one-sustained" reads lb-one1-sustained, lb-one2-sustained, ...).
+passes() {
+    local side=${1%%-*} load=${1#*-} n
+    for ((n = 1; n <= 2 * lb_rounds; n++)); do
+        j "lb-$side$n-$load" "$2"
+    done
 }
-# both NAME FILTER: the two passes' values, "first, second".
+# mean NAME FILTER: the mean of FILTER over every pass of a load on one side.
+mean() {
+    passes "$1" "$2" | awk '$1 == "n/a" { bad = 1 } { s += $1; n++ }
+        END { if (bad || n == 0) print "n/a"; else printf "%d", s / n }'
+}
+# both NAME FILTER: every pass's value, "first, second, ...".
 both() {
-    local side=${1%%-*} load=${1#*-}
-    echo "$(j "lb-${side}1-$load" "$2"), $(j "lb-${side}2-$load" "$2")"
+    passes "$1" "$2" | paste -sd, - | sed 's/,/, /g'
 }
 lb_row() {
     local what=$1 one two
@@ -800,7 +810,7 @@ money() { echo 'if .money_check.clean then "clean" else "FAILED" end'; }
 pct_filter() { echo '(.correlation.accuracy * 10000 | round) / 100 | tostring + "%"'; }
 errors_money() { echo '"\(.server_errors_5xx) / " + (if .money_check.clean then "clean" else "FAILED" end)'; }
 sum_files() { awk '{ s += $1 } END { printf "%d", s }' "$@"; }
-printf '\n| %-44s | %-20s | %-20s | %-8s |\n' "through HAProxy, same database (2 passes)" "one process" "two processes" "two/one"
+printf '\n| %-44s | %-20s | %-20s | %-8s |\n' "through HAProxy, same database ($((2 * lb_rounds)) passes)" "one process" "two processes" "two/one"
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..22})" "$(printf -- '-%.0s' {1..22})" "$(printf -- '-%.0s' {1..10})"
 lb_pair "commit lanes" "2" "$replica_lanes + $replica_lanes"
 lb_pair "runtime threads" "$(nproc)" "$replica_threads + $replica_threads"
@@ -817,7 +827,7 @@ for load in sustained burst hot; do
     lb_pair "$load: correlation" "$(both "one-$load" "$(pct_filter)")" "$(both "two-$load" "$(pct_filter)")"
     lb_pair "$load: 5xx / money check" "$(both "one-$load" "$(errors_money)")" "$(both "two-$load" "$(errors_money)")"
 done
-lb_pair "retries / stale reads (all processes)" "$(sum_files "$out"/lb-one?.retries) / $(sum_files "$out"/lb-one?.stale)" "$(sum_files "$out"/lb-two?.retries) / $(sum_files "$out"/lb-two?.stale)"
+lb_pair "retries / stale reads (all processes)" "$(sum_files "$out"/lb-one*.retries) / $(sum_files "$out"/lb-one*.stale)" "$(sum_files "$out"/lb-two*.retries) / $(sum_files "$out"/lb-two*.stale)"
 printf '\n'
 if [[ ${BENCH_WAKE:-} == 1 ]]; then
     printf '| %-44s | %-16s | %-16s | %-16s |\n' "waking a win whose bet another process commits" "poll (two, mean)" "no poll" "no poll / poll"
