@@ -68,6 +68,8 @@ duration=${BENCH_DURATION:-20}
 cores=$(nproc)
 pool=${BENCH_POOL:-32}
 seed=${BENCH_SEED:-42}
+lb_rounds=${BENCH_LB_ROUNDS:-1}
+[[ $lb_rounds =~ ^[1-9][0-9]*$ ]] || pg_die "BENCH_LB_ROUNDS must be a whole number of at least 1: $lb_rounds"
 out=${BENCH_OUT:-$(mktemp -d /tmp/wallet-bench-XXXXXX)}
 mkdir -p "$out"
 # Short path: the unix socket lives in the data directory (107-byte limit).
@@ -728,13 +730,12 @@ two_pass() {
     log "HAProxy in front of two processes, $replica_lanes commit lane(s) and $replica_threads thread(s) each (pass $1)"
     through_lb "two$1" "$http_port" "$second_port"
 }
-lb_rounds=${BENCH_LB_ROUNDS:-1}
 log "HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'): one process, then two on the same database, alternated, $lb_rounds round(s)"
-for ((r = 0; r < lb_rounds; r++)); do
-    one_pass $((2 * r + 1))
-    two_pass $((2 * r + 1))
-    two_pass $((2 * r + 2))
-    one_pass $((2 * r + 2))
+for ((lb_round = 0; lb_round < lb_rounds; lb_round++)); do
+    one_pass $((2 * lb_round + 1))
+    two_pass $((2 * lb_round + 1))
+    two_pass $((2 * lb_round + 2))
+    one_pass $((2 * lb_round + 2))
 done
 stop_wallets
 server_pid=$(start_replica "$http_port" server-1)
@@ -793,8 +794,8 @@ mean() {
     passes "$1" "$2" | awk '$1 == "n/a" { bad = 1 } { s += $1; n++ }
         END { if (bad || n == 0) print "n/a"; else printf "%d", s / n }'
 }
-# both NAME FILTER: every pass's value, "first, second, ...".
-both() {
+# each_pass NAME FILTER: every pass's value, "first, second, ...".
+each_pass() {
     passes "$1" "$2" | paste -sd, - | sed 's/,/, /g'
 }
 lb_row() {
@@ -815,17 +816,17 @@ printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1.
 lb_pair "commit lanes" "2" "$replica_lanes + $replica_lanes"
 lb_pair "runtime threads" "$(nproc)" "$replica_threads + $replica_threads"
 lb_row "sustained (bets+wins/s, mean)" sustained "$bw | floor"
-lb_pair "  per pass" "$(both one-sustained "$bw | floor")" "$(both two-sustained "$bw | floor")"
+lb_pair "  per pass" "$(each_pass one-sustained "$bw | floor")" "$(each_pass two-sustained "$bw | floor")"
 lb_row "  latency p99 (us, mean)" sustained ".latency.p99_us"
 lb_row "burst of 100 (calls/s, mean)" burst ".calls_per_s | floor"
-lb_pair "  per pass" "$(both one-burst ".calls_per_s | floor")" "$(both two-burst ".calls_per_s | floor")"
+lb_pair "  per pass" "$(each_pass one-burst ".calls_per_s | floor")" "$(each_pass two-burst ".calls_per_s | floor")"
 lb_row "  latency p99 (us, mean)" burst ".latency.p99_us"
 lb_row "hot player (bets+wins/s, mean)" hot "$bw | floor"
-lb_pair "  per pass" "$(both one-hot "$bw | floor")" "$(both two-hot "$bw | floor")"
+lb_pair "  per pass" "$(each_pass one-hot "$bw | floor")" "$(each_pass two-hot "$bw | floor")"
 lb_row "  latency p99 (us, mean)" hot ".latency.p99_us"
 for load in sustained burst hot; do
-    lb_pair "$load: correlation" "$(both "one-$load" "$(pct_filter)")" "$(both "two-$load" "$(pct_filter)")"
-    lb_pair "$load: 5xx / money check" "$(both "one-$load" "$(errors_money)")" "$(both "two-$load" "$(errors_money)")"
+    lb_pair "$load: correlation" "$(each_pass "one-$load" "$(pct_filter)")" "$(each_pass "two-$load" "$(pct_filter)")"
+    lb_pair "$load: 5xx / money check" "$(each_pass "one-$load" "$(errors_money)")" "$(each_pass "two-$load" "$(errors_money)")"
 done
 lb_pair "retries / stale reads (all processes)" "$(sum_files "$out"/lb-one*.retries) / $(sum_files "$out"/lb-one*.stale)" "$(sum_files "$out"/lb-two*.retries) / $(sum_files "$out"/lb-two*.stale)"
 printf '\n'
